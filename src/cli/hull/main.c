@@ -1,0 +1,133 @@
+/* hull: global flags, then one subcommand, with runc's names and flags. */
+#include "cli.h"
+#include "common/error.h"
+#include "common/log.h"
+#include "oci/state.h"
+
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+uint64_t hull_inherited_fds;
+
+static const struct {
+	const char *name;
+	int (*fn)(int, char **, struct global_opts *);
+	const char *help;
+} commands[] = {
+	{"create", cmd_create, "create a container"},
+	{"start", cmd_start, "start a created container"},
+	{"run", cmd_run, "create and start a container"},
+	{"state", cmd_state, "print the state of a container"},
+	{"kill", cmd_kill, "send a signal to a container's init"},
+	{"delete", cmd_delete, "delete a container"},
+	{"list", cmd_list, "list containers"},
+	{"spec", cmd_spec, "write a new config.json"},
+	{"features", cmd_features, "print the features this runtime supports"},
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: hull [global options] COMMAND [options] [arguments]\n\n"
+		   "hull is an OCI container runtime.\n\nCommands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
+	fprintf(f, "\nGlobal options:\n"
+		   "  --root DIR             state directory (default /run/hull)\n"
+		   "  --log FILE             write log messages to FILE\n"
+		   "  --log-format FORMAT    text or json (default text)\n"
+		   "  --debug                log debug messages\n"
+		   "  --systemd-cgroup       treat cgroupsPath as slice:prefix:name (needs systemd)\n"
+		   "  --rootless true|false  accepted for compatibility\n"
+		   "  -v, --version          print the version\n"
+		   "  -h, --help             print this help\n");
+}
+
+int main(int argc, char **argv)
+{
+	/* Remember which inherited fds exist before we open any (--preserve-fds). */
+	for (int i = 0; i < 64; i++)
+		if (fcntl(3 + i, F_GETFD) >= 0)
+			hull_inherited_fds |= (uint64_t)1 << i;
+	/* Nobody may ptrace or read the memory of a runtime about to enter a container. */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+
+	struct global_opts g = {.root = "/run/hull"};
+	static const struct option opts[] = {
+		{"root", required_argument, NULL, 'r'},
+		{"log", required_argument, NULL, 'l'},
+		{"log-format", required_argument, NULL, 'f'},
+		{"debug", no_argument, NULL, 'd'},
+		{"systemd-cgroup", no_argument, NULL, 's'},
+		{"rootless", required_argument, NULL, 'R'},
+		{"criu", required_argument, NULL, 'c'},
+		{"version", no_argument, NULL, 'v'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+	opterr = 0;
+	while ((c = getopt_long_only(argc, argv, "+vh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'r':
+			g.root = optarg;
+			break;
+		case 'l':
+			g.log = optarg;
+			break;
+		case 'f':
+			if (strcmp(optarg, "text") && strcmp(optarg, "json")) {
+				fprintf(stderr, "hull: --log-format: unknown format \"%s\" "
+						"(text or json)\n",
+					optarg);
+				return 1;
+			}
+			g.log_format = optarg;
+			break;
+		case 'd':
+			g.debug = true;
+			break;
+		case 's':
+			g.systemd_cgroup = true;
+			break;
+		case 'R':
+			g.rootless_set = true;
+			g.rootless = !strcmp(optarg, "true");
+			break;
+		case 'c':
+			break;
+		case 'v':
+			printf("hull version %s\nspec: %s\n", HULL_VERSION, OCI_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			fprintf(stderr, "hull: unknown global option \"%s\"\n", argv[optind - 1]);
+			usage(stderr);
+			return 1;
+		}
+	}
+	if (log_init(g.log, g.log_format, g.debug) < 0) {
+		fprintf(stderr, "hull: --log: %s\n", herr_msg());
+		return 1;
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return 1;
+	}
+	int at = optind;
+	const char *name = argv[at];
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(commands[i].name, name))
+			continue;
+		optind = 0; /* reset getopt for the subcommand */
+		return commands[i].fn(argc - at, argv + at, &g);
+	}
+	log_error("unknown command \"%s\" (see hull --help)", name);
+	return 1;
+}

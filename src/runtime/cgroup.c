@@ -1,0 +1,299 @@
+#include "cgroup.h"
+#include "common/cleanup.h"
+#include "common/error.h"
+#include "common/fsutil.h"
+#include "common/strv.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <time.h>
+
+enum cgroup_layout cgroup_detect_layout(void)
+{
+	struct statfs sf;
+	if (statfs("/sys/fs/cgroup", &sf) == 0 && sf.f_type == CGROUP2_SUPER_MAGIC)
+		return CGROUP_UNIFIED;
+	if (statfs("/sys/fs/cgroup/unified", &sf) == 0 && sf.f_type == CGROUP2_SUPER_MAGIC)
+		return CGROUP_HYBRID;
+	return CGROUP_LEGACY;
+}
+
+/* The controllers a v1 mount carries, from its super options ("rw,memory"). */
+static char *v1_controllers(const char *superopts)
+{
+	char buf[512], out[512] = "";
+	snprintf(buf, sizeof(buf), "%s", superopts);
+	char *save = NULL;
+	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		if (!strcmp(t, "rw") || !strcmp(t, "ro") || !strncmp(t, "release_agent=", 14) ||
+		    !strcmp(t, "clone_children") || !strcmp(t, "noprefix") ||
+		    !strcmp(t, "xattr") || !strncmp(t, "cpuset_v2_mode", 14))
+			continue;
+		if (*out)
+			strncat(out, ",", sizeof(out) - strlen(out) - 1);
+		strncat(out, t, sizeof(out) - strlen(out) - 1);
+	}
+	return strdup(out);
+}
+
+/* The caller's path in the hierarchy with these controllers, from /proc/self/cgroup. */
+static char *own_path(const char *procself, const char *controllers, bool v2)
+{
+	const char *p = procself;
+	while (p && *p) {
+		const char *eol = strchr(p, '\n');
+		size_t ll = eol ? (size_t)(eol - p) : strlen(p);
+		char line[4096];
+		snprintf(line, sizeof(line), "%.*s", (int)ll, p);
+		char *c1 = strchr(line, ':');
+		char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+		if (c2) {
+			*c2 = 0;
+			const char *ctl = c1 + 1;
+			if ((v2 && !strcmp(line, "0") && !*ctl) || (!v2 && !strcmp(ctl, controllers)))
+				return strdup(c2 + 1);
+		}
+		p = eol ? eol + 1 : NULL;
+	}
+	return strdup("/");
+}
+
+int cgroup_hiers(struct cgroup_hier **out, size_t *np)
+{
+	_cleanup_free_ char *mi = NULL, *self = NULL;
+	int r = fs_read_file("/proc/self/mountinfo", 1 << 22, &mi, NULL);
+	if (r < 0)
+		return r;
+	r = fs_read_file("/proc/self/cgroup", 1 << 16, &self, NULL);
+	if (r < 0)
+		return r;
+	struct cgroup_hier *v = NULL;
+	size_t n = 0;
+	char *save = NULL;
+	for (char *line = strtok_r(mi, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		/* id parent maj:min root mountpoint opts [optional...] - fstype source superopts */
+		char *sep = strstr(line, " - ");
+		if (!sep)
+			continue;
+		char fstype[32], source[256], superopts[512] = "";
+		if (sscanf(sep + 3, "%31s %255s %511s", fstype, source, superopts) < 2)
+			continue;
+		bool v2 = !strcmp(fstype, "cgroup2");
+		if (!v2 && strcmp(fstype, "cgroup"))
+			continue;
+		char root[4096], mp[4096];
+		if (sscanf(line, "%*s %*s %*s %4095s %4095s", root, mp) != 2)
+			continue;
+		if (strncmp(mp, "/sys/fs/cgroup", 14))
+			continue;
+		struct cgroup_hier *nv = realloc(v, (n + 1) * sizeof(*v));
+		if (!nv) {
+			cgroup_hiers_free(v, n);
+			return herr_set(ENOMEM, "out of memory");
+		}
+		v = nv;
+		v[n].mountpoint = strdup(mp);
+		v[n].v2 = v2;
+		v[n].controllers = v2 ? strdup("") : v1_controllers(superopts);
+		v[n].own = own_path(self, v[n].controllers, v2);
+		n++;
+	}
+	*out = v;
+	*np = n;
+	return 0;
+}
+
+void cgroup_hiers_free(struct cgroup_hier *h, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(h[i].mountpoint);
+		free(h[i].controllers);
+		free(h[i].own);
+	}
+	free(h);
+}
+
+static int mkdir_tracked(const char *dir, char ***created)
+{
+	char buf[4096];
+	snprintf(buf, sizeof(buf), "%s", dir);
+	/* Find the first missing ancestor, then create downwards, recording each. */
+	size_t len = strlen(buf);
+	char **made = NULL;
+	for (size_t i = 1; i <= len; i++) {
+		if (buf[i] != '/' && buf[i] != 0)
+			continue;
+		char c = buf[i];
+		buf[i] = 0;
+		if (mkdir(buf, 0755) == 0) {
+			if (strv_push(&made, buf) < 0) {
+				strv_free(made);
+				return herr_set(ENOMEM, "out of memory");
+			}
+		} else if (errno != EEXIST) {
+			int r = herr_sys("cannot create cgroup %s", buf);
+			for (size_t k = strv_len(made); k > 0; k--)
+				rmdir(made[k - 1]);
+			strv_free(made);
+			return r;
+		}
+		buf[i] = c;
+	}
+	/* deepest first */
+	for (size_t k = strv_len(made); k > 0; k--)
+		strv_push(created, made[k - 1]);
+	strv_free(made);
+	return 0;
+}
+
+static int check_path(const char *p)
+{
+	/* cgroupsPath must not climb out of the hierarchy. */
+	for (const char *s = p; (s = strstr(s, "..")); s += 2)
+		if ((s == p || s[-1] == '/') && (s[2] == '/' || s[2] == 0))
+			return herr_set(EINVAL, "linux.cgroupsPath: \"%s\" must not contain \"..\"", p);
+	return 0;
+}
+
+/* A new v1 cpuset cgroup starts with no cpus and no mems: nothing could join it. */
+static int cpuset_inherit(const char *mountpoint, const char *dir)
+{
+	size_t base = strlen(mountpoint);
+	char buf[4096];
+	snprintf(buf, sizeof(buf), "%s", dir);
+	for (size_t i = base + 1; i <= strlen(dir); i++) {
+		if (buf[i] != '/' && buf[i] != 0)
+			continue;
+		char c = buf[i];
+		buf[i] = 0;
+		static const char *const files[] = {"cpuset.cpus", "cpuset.mems"};
+		for (int k = 0; k < 2; k++) {
+			char p[4200], pp[4200];
+			_cleanup_free_ char *v = NULL, *pv = NULL;
+			snprintf(p, sizeof(p), "%s/%s", buf, files[k]);
+			if (fs_read_file(p, 4096, &v, NULL) < 0)
+				return -herr_code();
+			if (v[0] != '\n' && v[0])
+				continue;
+			char *slash = strrchr(buf, '/');
+			snprintf(pp, sizeof(pp), "%.*s/%s", (int)(slash - buf), buf, files[k]);
+			if (fs_read_file(pp, 4096, &pv, NULL) < 0)
+				return -herr_code();
+			int r = fs_write_file(p, pv, strlen(pv));
+			if (r < 0)
+				return r;
+		}
+		buf[i] = c;
+	}
+	return 0;
+}
+
+int cgroup_create(const char *path, bool systemd, struct cgroup_set *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (systemd)
+		return herr_set(ENOTSUP, "--systemd-cgroup: systemd is not running on this host "
+					 "(PID 1 is not systemd); use cgroupfs paths instead");
+	int r = check_path(path);
+	if (r < 0)
+		return r;
+	out->layout = cgroup_detect_layout();
+	struct cgroup_hier *h;
+	size_t n;
+	r = cgroup_hiers(&h, &n);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n; i++) {
+		char dir[4096];
+		if (path[0] == '/')
+			snprintf(dir, sizeof(dir), "%s%s", h[i].mountpoint, path);
+		else
+			snprintf(dir, sizeof(dir), "%s%s/%s", h[i].mountpoint,
+				 strcmp(h[i].own, "/") ? h[i].own : "", path);
+		r = mkdir_tracked(dir, &out->created);
+		if (r >= 0 && !h[i].v2 && strstr(h[i].controllers, "cpuset"))
+			r = cpuset_inherit(h[i].mountpoint, dir);
+		if (r < 0 || (r = strv_push(&out->leaves, dir)) < 0)
+			break;
+	}
+	cgroup_hiers_free(h, n);
+	if (r < 0) {
+		cgroup_destroy(out->created);
+		cgroup_set_free(out);
+		return herr_ctx(r, "linux.cgroupsPath");
+	}
+	return 0;
+}
+
+int cgroup_enter(const struct cgroup_set *cg, pid_t pid)
+{
+	char num[16];
+	int len = snprintf(num, sizeof(num), "%d", pid);
+	for (size_t i = 0; cg->leaves && cg->leaves[i]; i++) {
+		char p[4200];
+		snprintf(p, sizeof(p), "%s/cgroup.procs", cg->leaves[i]);
+		int r = fs_write_file(p, num, (size_t)len);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static bool has_procs(const char *dir)
+{
+	char p[4200];
+	snprintf(p, sizeof(p), "%s/cgroup.procs", dir);
+	_cleanup_fclose_ FILE *f = fopen(p, "re");
+	int pid;
+	return f && fscanf(f, "%d", &pid) == 1;
+}
+
+int cgroup_destroy(char **created)
+{
+	int ret = 0;
+	for (size_t i = 0; created && created[i]; i++) {
+		for (int tries = 0; rmdir(created[i]) < 0; tries++) {
+			if (errno == ENOENT)
+				break;
+			/* A parent we made that another container now uses stays. */
+			if (errno == EBUSY && !has_procs(created[i]))
+				break;
+			/* A dying task leaves its cgroup a moment after it is reaped. */
+			if (errno != EBUSY || tries >= 200) {
+				ret = herr_sys("cannot remove cgroup %s", created[i]);
+				break;
+			}
+			cgroup_signal_all((char *[]){created[i], NULL}, SIGKILL);
+			nanosleep(&(struct timespec){0, 5 * 1000 * 1000}, NULL);
+		}
+	}
+	return ret;
+}
+
+int cgroup_signal_all(char **leaves, int sig)
+{
+	for (size_t i = 0; leaves && leaves[i]; i++) {
+		char p[4200];
+		snprintf(p, sizeof(p), "%s/cgroup.procs", leaves[i]);
+		_cleanup_fclose_ FILE *f = fopen(p, "re");
+		if (!f)
+			continue;
+		int pid;
+		while (fscanf(f, "%d", &pid) == 1)
+			kill(pid, sig);
+	}
+	return 0;
+}
+
+void cgroup_set_free(struct cgroup_set *cg)
+{
+	strv_free(cg->leaves);
+	strv_free(cg->created);
+	cg->leaves = cg->created = NULL;
+}

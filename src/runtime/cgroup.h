@@ -1,0 +1,43 @@
+/*
+ * cgroups on every host layout: pure v2, pure v1, and hybrid (v1 controllers plus
+ * a cgroup2 mount at /sys/fs/cgroup/unified). A container's cgroup is one
+ * directory per mounted hierarchy; we remember which directories we created so
+ * that delete removes exactly those.
+ */
+#pragma once
+#include <stdbool.h>
+#include <sys/types.h>
+
+enum cgroup_layout { CGROUP_LEGACY, CGROUP_HYBRID, CGROUP_UNIFIED };
+
+struct cgroup_hier {
+	char *mountpoint; /* /sys/fs/cgroup/memory */
+	char *controllers; /* "memory", "cpu,cpuacct", "name=systemd"; "" for cgroup2 */
+	bool v2;
+	char *own; /* the caller's cgroup in it, from /proc/self/cgroup */
+};
+
+struct cgroup_set {
+	enum cgroup_layout layout;
+	char **leaves;  /* the container's directory in each hierarchy (NULL-terminated) */
+	char **created; /* every directory we made, deepest first (NULL-terminated) */
+};
+
+enum cgroup_layout cgroup_detect_layout(void);
+/* Mounted hierarchies; n returned, *out freed by cgroup_hiers_free. */
+int cgroup_hiers(struct cgroup_hier **out, size_t *n);
+void cgroup_hiers_free(struct cgroup_hier *h, size_t n);
+
+/*
+ * Create the container's cgroups. path is linux.cgroupsPath: absolute (from each
+ * hierarchy's root), relative (under the caller's cgroup), or NULL with
+ * default_name (relative). With systemd, path is "slice:prefix:name".
+ */
+int cgroup_create(const char *path, bool systemd, struct cgroup_set *out);
+int cgroup_enter(const struct cgroup_set *cg, pid_t pid);
+/* Remove what cgroup_create made (from state: the created list). */
+int cgroup_destroy(char **created);
+/* Signal every process in the container's cgroups. */
+int cgroup_signal_all(char **leaves, int sig);
+/* The container's leaf directories from a state's created list (those under all others). */
+void cgroup_set_free(struct cgroup_set *cg);

@@ -1,0 +1,126 @@
+/*
+ * A "cgroup" mount in config.json. On a pure v2 host it is cgroup2. On v1 and
+ * hybrid hosts it is a tmpfs holding one directory per hierarchy, as the host
+ * has them. With a cgroup namespace each is a fresh mount rooted at the
+ * container's cgroup; without one we bind the container's own cgroup directory,
+ * so the container never sees the host's tree.
+ */
+#include "internal.h"
+#include "common/cleanup.h"
+#include "common/error.h"
+#include "common/fsutil.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int mounts_new_fs(const char *type, const char *source, const char *data, unsigned long ms,
+		  const char *where);
+int mounts_attach(int mfd, int rootfd, const char *dest, bool as_file, const char *where);
+
+static int v1_data(const char *controllers, char *buf, size_t len)
+{
+	/* A named hierarchy with no controllers needs "none". */
+	bool named_only = !strncmp(controllers, "name=", 5) && !strchr(controllers, ',');
+	int n = snprintf(buf, len, "%s%s", named_only ? "none," : "", controllers);
+	return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+static int mount_hier(const struct cgroup_hier *h, bool own_ns, unsigned long ms, int rootfd,
+		      const char *dest, const char *where)
+{
+	const char *base = strrchr(h->mountpoint, '/') + 1;
+	char sub[4200];
+	snprintf(sub, sizeof(sub), "%s/%s", dest, base);
+	_cleanup_close_ int mfd = -1;
+	if (own_ns) {
+		char data[512];
+		if (v1_data(h->controllers, data, sizeof(data)) < 0)
+			return herr_set(E2BIG, "%s: controllers too long", where);
+		mfd = mounts_new_fs(h->v2 ? "cgroup2" : "cgroup", "cgroup", h->v2 ? NULL : data, ms,
+				    where);
+	} else {
+		char src[8300];
+		snprintf(src, sizeof(src), "%s%s", h->mountpoint, strcmp(h->own, "/") ? h->own : "");
+		mfd = open_tree(AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+		if (mfd < 0)
+			return herr_sys("%s: cannot bind %s", where, src);
+		struct mount_attr a = {.attr_set = ms & MS_RDONLY ? MOUNT_ATTR_RDONLY : 0};
+		a.attr_set |= MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
+		if (mount_setattr(mfd, "", AT_EMPTY_PATH, &a, sizeof(a)) < 0)
+			return herr_sys("%s: cannot set attributes on %s", where, src);
+	}
+	if (mfd < 0)
+		return mfd;
+	int r = mounts_attach(mfd, rootfd, sub, false, where);
+	if (r < 0)
+		return r;
+	/* Co-mounted controllers get a link per name, as on the host ("cpu" -> "cpu,cpuacct"). */
+	if (!h->v2 && strchr(base, ',')) {
+		_cleanup_close_ int dfd = fs_open_in_root(rootfd, dest, O_PATH | O_DIRECTORY);
+		char names[256];
+		snprintf(names, sizeof(names), "%s", base);
+		char *save = NULL;
+		for (char *t = strtok_r(names, ",", &save); t && dfd >= 0;
+		     t = strtok_r(NULL, ",", &save))
+			symlinkat(base, dfd, t);
+	}
+	return 0;
+}
+
+int mounts_cgroup(struct create_ctx *c, const struct oci_mount *m, int rootfd, const char *where)
+{
+	const struct oci_namespace *cns = &c->cfg->linux.ns[OCI_NS_CGROUP];
+	bool own_ns = cns->present;
+	enum cgroup_layout layout = cgroup_detect_layout();
+	if (layout == CGROUP_UNIFIED) {
+		_cleanup_close_ int mfd = -1;
+		if (own_ns) {
+			mfd = mounts_new_fs("cgroup2", "cgroup", NULL, m->flags, where);
+		} else {
+			struct cgroup_hier *hs;
+			size_t n;
+			int r = cgroup_hiers(&hs, &n);
+			if (r < 0)
+				return r;
+			char src[4200];
+			snprintf(src, sizeof(src), "/sys/fs/cgroup%s",
+				 n && strcmp(hs[0].own, "/") ? hs[0].own : "");
+			cgroup_hiers_free(hs, n);
+			mfd = open_tree(AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+			if (mfd < 0)
+				return herr_sys("%s: cannot bind %s", where, src);
+		}
+		if (mfd < 0)
+			return mfd;
+		return mounts_attach(mfd, rootfd, m->destination, false, where);
+	}
+
+	_cleanup_close_ int tmp = mounts_new_fs("tmpfs", "tmpfs", "mode=755", m->flags & ~MS_RDONLY,
+						where);
+	if (tmp < 0)
+		return tmp;
+	int r = mounts_attach(tmp, rootfd, m->destination, false, where);
+	if (r < 0)
+		return r;
+	struct cgroup_hier *hs;
+	size_t n;
+	r = cgroup_hiers(&hs, &n);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n && r >= 0; i++)
+		r = mount_hier(&hs[i], own_ns, m->flags, rootfd, m->destination, where);
+	cgroup_hiers_free(hs, n);
+	if (r < 0)
+		return r;
+	if (m->flags & MS_RDONLY) {
+		struct mount_attr a = {.attr_set = MOUNT_ATTR_RDONLY};
+		if (mount_setattr(tmp, "", AT_EMPTY_PATH, &a, sizeof(a)) < 0)
+			return herr_sys("%s: cannot make %s read-only", where, m->destination);
+	}
+	return 0;
+}

@@ -1,0 +1,322 @@
+/*
+ * The parent side of create and run: read the bundle, make the state dir and
+ * cgroups, clone the init into its namespaces, answer its requests (id maps,
+ * hooks, the pty), and record the state once it is ready.
+ */
+#include "internal.h"
+#include "hooks.h"
+#include "sync.h"
+#include "terminal.h"
+#include "common/cleanup.h"
+#include "common/error.h"
+#include "common/fsutil.h"
+#include "common/log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+unsigned long long proc_start_time(pid_t pid);
+
+void create_ctx_init(struct create_ctx *c, const struct container_opts *o)
+{
+	memset(c, 0, sizeof(*c));
+	c->o = o;
+	c->statedir_fd = c->sock = c->fifo_fd = c->pidfd = -1;
+	for (int i = 0; i < OCI_NS_COUNT; i++)
+		c->ns_fds[i] = -1;
+}
+
+void create_ctx_free(struct create_ctx *c)
+{
+	for (int i = 0; i < OCI_NS_COUNT; i++)
+		closep(&c->ns_fds[i]);
+	closep(&c->sock);
+	closep(&c->fifo_fd);
+	closep(&c->pidfd);
+	closep(&c->statedir_fd);
+	cgroup_set_free(&c->cg);
+	oci_config_free(c->cfg);
+	free(c->bundle);
+	free(c->rootfs);
+	free(c->statedir);
+	c->cfg = NULL;
+}
+
+/* Undo a create that failed half-way: nothing may be left behind. */
+void create_ctx_abort(struct create_ctx *c)
+{
+	if (c->pid > 0) {
+		kill(c->pid, SIGKILL);
+		waitpid(c->pid, NULL, 0);
+		c->pid = 0;
+	}
+	if (c->cg_made)
+		cgroup_destroy(c->cg.created);
+	if (c->statedir)
+		fs_rm_rf(c->statedir);
+}
+
+static int load_bundle(struct create_ctx *c)
+{
+	const char *b = c->o->bundle ? c->o->bundle : ".";
+	char buf[PATH_MAX];
+	if (!realpath(b, buf))
+		return herr_sys("--bundle: %s", b);
+	c->bundle = strdup(buf);
+	int r = oci_config_load(c->bundle, &c->cfg);
+	if (r < 0)
+		return r;
+	struct oci_config *cfg = c->cfg;
+	const char *where = cfg->path;
+	if (!cfg->process)
+		return herr_set(EINVAL, "%s: process: is required to create a container", where);
+	char rp[PATH_MAX];
+	snprintf(rp, sizeof(rp), "%s%s%s", cfg->root_path[0] == '/' ? "" : c->bundle,
+		 cfg->root_path[0] == '/' ? "" : "/", cfg->root_path);
+	if (!realpath(rp, buf))
+		return herr_sys("%s: root.path: %s", where, rp);
+	struct stat st;
+	if (stat(buf, &st) < 0 || !S_ISDIR(st.st_mode))
+		return herr_set(ENOTDIR, "%s: root.path: %s is not a directory", where, rp);
+	c->rootfs = strdup(buf);
+
+	const struct oci_linux *l = &cfg->linux;
+	if (!l->ns[OCI_NS_MNT].present)
+		return herr_set(EINVAL, "%s: linux.namespaces: a mount namespace is required", where);
+	if ((cfg->hostname || cfg->domainname) && !l->ns[OCI_NS_UTS].present)
+		return herr_set(EINVAL, "%s: hostname: needs a uts namespace in linux.namespaces",
+				where);
+	if (cfg->process->terminal && !c->o->console_socket && (c->o->detach || !c->run_mode))
+		return herr_set(EINVAL, "%s: process.terminal: a detached container with a "
+					"terminal needs --console-socket",
+				where);
+	if (l->ns[OCI_NS_USER].present && !l->ns[OCI_NS_USER].path &&
+	    (!l->n_uid_mappings || !l->n_gid_mappings))
+		return herr_set(EINVAL, "%s: linux.uidMappings: a new user namespace needs "
+					"uidMappings and gidMappings",
+				where);
+	return 0;
+}
+
+static pid_t clone_init(struct create_ctx *c, int child_sock)
+{
+	const struct oci_linux *l = &c->cfg->linux;
+	unsigned long flags = 0;
+	for (int i = 0; i < OCI_NS_COUNT; i++) {
+		if (!l->ns[i].present || l->ns[i].path || i == OCI_NS_CGROUP || i == OCI_NS_TIME)
+			continue;
+		flags |= ns_clone_flag(i);
+	}
+	/* Namespaces made after joining someone else's user ns must belong to it. */
+	if (l->ns[OCI_NS_USER].present && l->ns[OCI_NS_USER].path) {
+		c->unshare_flags = flags & ~(unsigned long)CLONE_NEWPID;
+		flags &= CLONE_NEWPID;
+	}
+	int pidfd = -1;
+	struct clone_args args = {
+		.flags = flags | CLONE_PIDFD,
+		.pidfd = (uint64_t)(uintptr_t)&pidfd,
+		.exit_signal = SIGCHLD,
+	};
+	pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+	if (pid < 0)
+		return herr_sys("cannot create the container's init (clone3)");
+	if (pid == 0) {
+		c->sock = child_sock;
+		init_main(c);
+	}
+	c->pidfd = pidfd;
+	return pid;
+}
+
+static char *now_rfc3339(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	struct tm tm;
+	gmtime_r(&ts.tv_sec, &tm);
+	char buf[64], out[80];
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out, sizeof(out), "%s.%09ldZ", buf, ts.tv_nsec);
+	return strdup(out);
+}
+
+static int run_parent_hooks(struct create_ctx *c)
+{
+	_cleanup_free_ char *state = oci_state_hook_json(c->o->id, c->pid, c->bundle,
+							 c->cfg->annotations_json, OCI_CREATING);
+	int r = hooks_run(&c->cfg->hooks[OCI_HOOK_PRESTART], OCI_HOOK_PRESTART, state, false);
+	if (r < 0)
+		return r;
+	return hooks_run(&c->cfg->hooks[OCI_HOOK_CREATE_RUNTIME], OCI_HOOK_CREATE_RUNTIME, state,
+			 false);
+}
+
+/* Serve the init until it is ready; *pty gets the master when it sends one. */
+static int serve_init(struct create_ctx *c, int *pty)
+{
+	for (;;) {
+		struct sync_msg m;
+		int fd;
+		int r = sync_recv(c->sock, &m, &fd);
+		if (r < 0)
+			return r;
+		switch (m.type) {
+		case SYNC_ERROR:
+			return herr_set(m.code, "%s", m.data);
+		case SYNC_HOOKS:
+			r = run_parent_hooks(c);
+			if (r < 0)
+				return r;
+			r = sync_send(c->sock, SYNC_HOOKS_DONE, 0, 0, NULL, -1);
+			break;
+		case SYNC_PTY:
+			if (c->o->console_socket) {
+				r = term_send_to_console_socket(c->o->console_socket, fd);
+				close(fd);
+				if (r < 0)
+					return herr_ctx(r, "--console-socket");
+			} else {
+				*pty = fd;
+			}
+			break;
+		case SYNC_READY:
+			return 0;
+		default:
+			return herr_set(EPROTO, "sync: unexpected message %u from init", m.type);
+		}
+		if (r < 0)
+			return r;
+	}
+}
+
+static int save_state(struct create_ctx *c, enum oci_status status)
+{
+	struct oci_state st = {
+		.id = (char *)c->o->id,
+		.bundle = c->bundle,
+		.rootfs = c->rootfs,
+		.created = now_rfc3339(),
+		.owner = "",
+		.pid = c->pid,
+		.start_time = proc_start_time(c->pid),
+		.own_pidns = c->cfg->linux.ns[OCI_NS_PID].present && !c->cfg->linux.ns[OCI_NS_PID].path,
+		.annotations = c->cfg->annotations_json,
+		.hooks = c->cfg->hooks_json,
+		.cgroups = c->cg.created,
+		.cgroup_leaves = c->cg.leaves,
+		.status = status,
+	};
+	char path[4200];
+	snprintf(path, sizeof(path), "%s/state.json", c->statedir);
+	int r = oci_state_save(path, &st);
+	free(st.created);
+	if (r < 0 || !c->o->pid_file)
+		return r;
+	char num[16];
+	int n = snprintf(num, sizeof(num), "%d", c->pid);
+	r = fs_write_file_atomic(c->o->pid_file, num, (size_t)n);
+	return r < 0 ? herr_ctx(r, "--pid-file") : 0;
+}
+
+/*
+ * Everything up to "the init waits for start". On failure everything is undone.
+ * *pty receives the terminal master for a foreground run without console socket.
+ */
+int create_container(struct create_ctx *c, int *pty)
+{
+	*pty = -1;
+	int r = load_bundle(c);
+	if (r < 0)
+		return r;
+	r = statedir_create(c);
+	if (r < 0)
+		return r;
+	const char *cgp = c->cfg->linux.cgroups_path;
+	if (cgp || c->cfg->linux.resources) {
+		r = cgroup_create(cgp ? cgp : c->o->id, c->o->systemd_cgroup, &c->cg);
+		if (r < 0)
+			goto fail;
+		c->cg_made = true;
+	} else if (c->o->systemd_cgroup) {
+		r = cgroup_create("", true, &c->cg);
+		goto fail;
+	}
+	if ((r = ns_open_paths(c)) < 0)
+		goto fail;
+	if (!c->run_mode) {
+		char fifo[4200];
+		snprintf(fifo, sizeof(fifo), "%s/exec.fifo", c->statedir);
+		if (mkfifo(fifo, 0600) < 0) {
+			r = herr_sys("cannot create %s", fifo);
+			goto fail;
+		}
+		c->fifo_fd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+		if (c->fifo_fd < 0) {
+			r = herr_sys("cannot open %s", fifo);
+			goto fail;
+		}
+	}
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		r = herr_sys("socketpair");
+		goto fail;
+	}
+	c->sock = sv[0];
+
+	int saved[2] = {-1, -1}, own_time = -1;
+	r = ns_parent_join_for_children(c, saved);
+	if (r >= 0 && c->cfg->linux.ns[OCI_NS_TIME].present && !c->cfg->linux.ns[OCI_NS_TIME].path) {
+		own_time = open("/proc/self/ns/time", O_RDONLY | O_CLOEXEC);
+		r = ns_setup_timens(c);
+	} else if (r >= 0) {
+		r = ns_setup_timens(c); /* only validates */
+	}
+	if (r >= 0) {
+		pid_t pid = clone_init(c, sv[1]);
+		if (pid < 0)
+			r = (int)pid;
+		else
+			c->pid = pid;
+	}
+	close(sv[1]);
+	ns_parent_restore(saved);
+	if (own_time >= 0) {
+		setns(own_time, CLONE_NEWTIME);
+		close(own_time);
+	}
+	closep(&c->fifo_fd);
+	if (r < 0)
+		goto fail;
+
+	if (c->cg_made && (r = cgroup_enter(&c->cg, c->pid)) < 0) {
+		herr_ctx(r, "linux.cgroupsPath");
+		goto fail;
+	}
+	if ((r = ns_write_id_maps(c)) < 0)
+		goto fail;
+	if ((r = sync_send(c->sock, SYNC_GO, 0, c->pid, NULL, -1)) < 0)
+		goto fail;
+	if ((r = serve_init(c, pty)) < 0)
+		goto fail;
+	if ((r = save_state(c, c->run_mode ? OCI_RUNNING : OCI_CREATED)) < 0)
+		goto fail;
+	return 0;
+fail:
+	if (*pty >= 0)
+		closep(pty);
+	create_ctx_abort(c);
+	return r;
+}

@@ -1,0 +1,131 @@
+/* /dev in the container: the default nodes, linux.devices, the standard links and the console. */
+#include "internal.h"
+#include "common/cleanup.h"
+#include "common/error.h"
+#include "common/fsutil.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+int mounts_attach(int mfd, int rootfd, const char *dest, bool as_file, const char *where);
+
+static const struct oci_device default_devices[] = {
+	{.path = "/dev/null", .type = 'c', .major = 1, .minor = 3},
+	{.path = "/dev/zero", .type = 'c', .major = 1, .minor = 5},
+	{.path = "/dev/full", .type = 'c', .major = 1, .minor = 7},
+	{.path = "/dev/random", .type = 'c', .major = 1, .minor = 8},
+	{.path = "/dev/urandom", .type = 'c', .major = 1, .minor = 9},
+	{.path = "/dev/tty", .type = 'c', .major = 5, .minor = 0},
+};
+
+bool devices_needs_setup(const struct oci_config *cfg)
+{
+	/* A /dev bound from elsewhere is the user's own: leave it alone. */
+	for (size_t i = 0; i < cfg->n_mounts; i++)
+		if (!strcmp(cfg->mounts[i].destination, "/dev") && cfg->mounts[i].bind)
+			return false;
+	return true;
+}
+
+/* Without mknod (a user namespace) the host's node is bound instead. */
+static int bind_host_node(int rootfd, const struct oci_device *d, const char *where)
+{
+	char host[64];
+	snprintf(host, sizeof(host), "/dev/%s", strrchr(d->path, '/') + 1);
+	struct stat st;
+	if (stat(host, &st) < 0 || major(st.st_rdev) != d->major || minor(st.st_rdev) != d->minor)
+		return herr_set(EPERM, "%s: cannot create %s (mknod not permitted) and the host has "
+				       "no matching node to bind",
+				where, d->path);
+	_cleanup_close_ int tfd = open_tree(AT_FDCWD, host, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	if (tfd < 0)
+		return herr_sys("%s: bind %s", where, host);
+	return mounts_attach(tfd, rootfd, d->path, true, where);
+}
+
+static int make_node(int rootfd, const struct oci_device *d, const char *where)
+{
+	char parent[4096];
+	snprintf(parent, sizeof(parent), "%s", d->path);
+	char *slash = strrchr(parent, '/');
+	const char *name = d->path + (slash - parent) + 1;
+	*slash = 0;
+	_cleanup_close_ int dir = fs_mkpath_in_root(rootfd, *parent ? parent : "/", false);
+	if (dir < 0)
+		return herr_ctx(dir, "%s", where);
+	mode_t type = d->type == 'b' ? S_IFBLK : d->type == 'p' ? S_IFIFO : S_IFCHR;
+	mode_t perm = d->has_mode ? (d->file_mode & 07777) : 0666;
+	/* Replace what the image ships there (often a plain file), never follow it. */
+	struct stat st;
+	if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISDIR(st.st_mode))
+		unlinkat(dir, name, 0);
+	if (mknodat(dir, name, type | perm, makedev(d->major, d->minor)) < 0) {
+		if (errno == EPERM && type != S_IFIFO)
+			return bind_host_node(rootfd, d, where);
+		return herr_sys("%s: mknod %s", where, d->path);
+	}
+	_cleanup_close_ int fd = openat(dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	char p[64];
+	if (fd < 0 || chmod(fs_fd_path(fd, p, sizeof(p)), perm) < 0)
+		return herr_sys("%s: chmod %s", where, d->path);
+	if ((d->has_uid || d->has_gid) &&
+	    fchownat(fd, "", d->has_uid ? d->uid : (uid_t)-1, d->has_gid ? d->gid : (gid_t)-1,
+		     AT_EMPTY_PATH) < 0)
+		return herr_sys("%s: chown %s", where, d->path);
+	return 0;
+}
+
+int devices_setup(struct create_ctx *c, int rootfd)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(default_devices); i++) {
+		bool overridden = false;
+		for (size_t k = 0; k < c->cfg->linux.n_devices; k++)
+			overridden |= !strcmp(c->cfg->linux.devices[k].path, default_devices[i].path);
+		if (!overridden) {
+			int r = make_node(rootfd, &default_devices[i], "default device");
+			if (r < 0)
+				return r;
+		}
+	}
+	for (size_t i = 0; i < c->cfg->linux.n_devices; i++) {
+		char where[64];
+		snprintf(where, sizeof(where), "linux.devices[%zu]", i);
+		int r = make_node(rootfd, &c->cfg->linux.devices[i], where);
+		if (r < 0)
+			return r;
+	}
+	static const char *const links[][2] = {
+		{"/proc/self/fd", "fd"},     {"/proc/self/fd/0", "stdin"},
+		{"/proc/self/fd/1", "stdout"}, {"/proc/self/fd/2", "stderr"},
+		{"/proc/kcore", "core"},
+	};
+	_cleanup_close_ int dev = fs_open_in_root(rootfd, "/dev", O_PATH | O_DIRECTORY);
+	if (dev < 0)
+		return herr_set(-dev, "/dev: %s", strerror(-dev));
+	for (size_t i = 0; i < ARRAY_SIZE(links); i++)
+		if (symlinkat(links[i][0], dev, links[i][1]) < 0 && errno != EEXIST)
+			return herr_sys("cannot create /dev/%s", links[i][1]);
+	/* /dev/ptmx must be the container's own devpts instance. */
+	struct stat st;
+	if (fstatat(dev, "pts/ptmx", &st, 0) == 0) {
+		if (fstatat(dev, "ptmx", &st, AT_SYMLINK_NOFOLLOW) == 0)
+			unlinkat(dev, "ptmx", 0);
+		if (symlinkat("pts/ptmx", dev, "ptmx") < 0)
+			return herr_sys("cannot create /dev/ptmx");
+	}
+	return 0;
+}
+
+int devices_console(int rootfd, int slave)
+{
+	_cleanup_close_ int tfd = open_tree(slave, "", AT_EMPTY_PATH | OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	if (tfd < 0)
+		return herr_sys("process.terminal: cannot bind the pty to /dev/console");
+	return mounts_attach(tfd, rootfd, "/dev/console", true, "process.terminal");
+}

@@ -1,0 +1,75 @@
+/* What the parent (create.c) and the container's init (init.c) share. */
+#pragma once
+#include <stdbool.h>
+#include <sys/types.h>
+#include "oci/config.h"
+#include "container.h"
+#include "cgroup.h"
+
+struct create_ctx {
+	const struct container_opts *o;
+	struct oci_config *cfg;
+	char *bundle;    /* absolute */
+	char *rootfs;    /* absolute */
+	char *statedir;  /* <root>/<id> */
+	int statedir_fd; /* locked */
+	struct cgroup_set cg;
+	bool cg_made;
+	int ns_fds[OCI_NS_COUNT]; /* namespaces to join, opened by the parent */
+	int sock;                 /* our end of the socketpair */
+	int fifo_fd;              /* exec.fifo read end, for create */
+	pid_t pid;
+	int pidfd;
+	int preserve_fds;
+	bool run_mode; /* foreground or detached run: no fifo */
+	unsigned long unshare_flags; /* new namespaces the init makes after joining a user ns */
+};
+
+/* namespaces.c */
+unsigned long ns_clone_flag(enum oci_ns ns);
+int ns_open_paths(struct create_ctx *c);
+int ns_parent_join_for_children(struct create_ctx *c, int saved[2]);
+void ns_parent_restore(int saved[2]);
+int ns_setup_timens(struct create_ctx *c);
+int ns_write_id_maps(struct create_ctx *c);
+int ns_child_join(struct create_ctx *c);
+
+/* init.c: the container's first process; never returns */
+_Noreturn void init_main(struct create_ctx *c);
+
+/* rootfs.c */
+int rootfs_prepare(struct create_ctx *c, int *rootfd);
+int rootfs_pivot(struct create_ctx *c, int rootfd);
+int rootfs_finish(struct create_ctx *c);
+
+/* mounts.c */
+int mounts_setup(struct create_ctx *c, int rootfd);
+
+/* devices.c */
+bool devices_needs_setup(const struct oci_config *cfg);
+int devices_setup(struct create_ctx *c, int rootfd);
+int devices_console(int rootfd, int slave);
+
+/* maskpaths.c */
+int maskpaths_apply(const struct oci_config *cfg);
+
+/* process.c */
+int process_prepare(struct create_ctx *c, char **exe_out, char ***env_out);
+int process_finalize(struct create_ctx *c);
+int process_exec(struct create_ctx *c, const char *exe, char **env);
+
+/* statedir.c */
+int statedir_path(const char *root, const char *id, char *buf, size_t len);
+int statedir_create(struct create_ctx *c);
+int statedir_open_locked(const char *root, const char *id, int *fd);
+
+/* create.c */
+void create_ctx_init(struct create_ctx *c, const struct container_opts *o);
+void create_ctx_free(struct create_ctx *c);
+void create_ctx_abort(struct create_ctx *c);
+int create_container(struct create_ctx *c, int *pty);
+unsigned long long proc_start_time(pid_t pid);
+/* container.c */
+int hooks_from_state(struct json_object *hooks, enum oci_hook_kind kind, const char *id,
+		     pid_t pid, const char *bundle, struct json_object *annotations,
+		     enum oci_status status, bool warn_only);

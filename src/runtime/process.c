@@ -1,0 +1,215 @@
+/*
+ * The user's process: environment, executable lookup, limits, scheduling, and
+ * the last step, dropping to the configured user and capabilities before execve.
+ */
+#include "internal.h"
+#include "common/cleanup.h"
+#include "common/error.h"
+#include "common/fsutil.h"
+#include "common/strv.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <linux/close_range.h>
+#include <linux/keyctl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/personality.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+/* HOME from the container's /etc/passwd; no NSS, just the file. */
+static char *home_of(uid_t uid)
+{
+	_cleanup_fclose_ FILE *f = fopen("/etc/passwd", "re");
+	char line[1024];
+	while (f && fgets(line, sizeof(line), f)) {
+		char *fields[7];
+		int n = 0;
+		char *s = line, *tok;
+		while (n < 7 && (tok = strsep(&s, ":")))
+			fields[n++] = tok;
+		if (n >= 6 && (uid_t)strtoul(fields[2], NULL, 10) == uid && *fields[5])
+			return strdup(fields[5]);
+	}
+	return strdup("/");
+}
+
+static int find_exe(const char *name, char *const *env, char **out)
+{
+	struct stat st;
+	if (strchr(name, '/')) {
+		if (stat(name, &st) < 0)
+			return herr_sys("process.args[0]: %s", name);
+		if (!S_ISREG(st.st_mode) || !(st.st_mode & 0111))
+			return herr_set(EACCES, "process.args[0]: %s is not an executable file", name);
+		*out = strdup(name);
+		return 0;
+	}
+	const char *path = strv_env_get(env, "PATH");
+	_cleanup_free_ char *copy = strdup(path ? path : DEFAULT_PATH);
+	char *save = NULL;
+	for (char *dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
+		char full[4096];
+		snprintf(full, sizeof(full), "%s/%s", *dir ? dir : ".", name);
+		if (stat(full, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111)) {
+			*out = strdup(full);
+			return 0;
+		}
+	}
+	return herr_set(ENOENT, "process.args[0]: \"%s\": executable file not found in $PATH",
+			name);
+}
+
+static int set_limits(const struct oci_process *p)
+{
+	for (size_t i = 0; i < p->n_rlimits; i++) {
+		struct rlimit rl = {.rlim_cur = p->rlimits[i].soft, .rlim_max = p->rlimits[i].hard};
+		if (setrlimit(p->rlimits[i].resource, &rl) < 0)
+			return herr_sys("process.rlimits[%zu]", i);
+	}
+	if (p->has_oom_score_adj) {
+		char v[16];
+		int n = snprintf(v, sizeof(v), "%d", p->oom_score_adj);
+		int r = fs_write_file("/proc/self/oom_score_adj", v, (size_t)n);
+		if (r < 0)
+			return herr_ctx(r, "process.oomScoreAdj");
+	}
+	if (p->has_io_priority &&
+	    syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0,
+		    (p->ioprio_class << 13) | p->ioprio_priority) < 0)
+		return herr_sys("process.ioPriority");
+	if (p->has_scheduler) {
+		struct {
+			uint32_t size, policy;
+			uint64_t flags;
+			int32_t nice;
+			uint32_t priority;
+			uint64_t runtime, deadline, period;
+		} a = {.size = 48,
+		       .policy = (uint32_t)p->scheduler.policy,
+		       .flags = p->scheduler.flags,
+		       .nice = p->scheduler.nice,
+		       .priority = (uint32_t)p->scheduler.priority,
+		       .runtime = p->scheduler.runtime,
+		       .deadline = p->scheduler.deadline,
+		       .period = p->scheduler.period};
+		if (syscall(SYS_sched_setattr, 0, &a, 0) < 0)
+			return herr_sys("process.scheduler");
+	}
+	return 0;
+}
+
+int process_prepare(struct create_ctx *c, char **exe_out, char ***env_out)
+{
+	const struct oci_process *p = c->cfg->process;
+	char **env = NULL;
+	for (size_t i = 0; i < p->n_env; i++)
+		if (strv_push(&env, p->env[i]) < 0)
+			return herr_set(ENOMEM, "out of memory");
+	if (!strv_env_get(env, "HOME")) {
+		_cleanup_free_ char *home = home_of(p->user.uid);
+		_cleanup_free_ char *kv = NULL;
+		if (asprintf(&kv, "HOME=%s", home) < 0 || strv_push(&env, kv) < 0)
+			return herr_set(ENOMEM, "out of memory");
+	}
+	*env_out = env;
+	if (chdir(p->cwd) < 0)
+		return herr_sys("process.cwd: %s", p->cwd);
+	int r = find_exe(p->args[0], env, exe_out);
+	if (r < 0)
+		return r;
+	if ((r = set_limits(p)) < 0)
+		return r;
+	const struct oci_linux *l = &c->cfg->linux;
+	if (l->has_personality && personality(l->personality) < 0)
+		return herr_sys("linux.personality");
+	if (!c->o->no_new_keyring && syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) < 0 &&
+	    errno != ENOSYS)
+		return herr_sys("cannot create a session keyring");
+	return 0;
+}
+
+static int set_caps(const struct oci_caps *caps)
+{
+	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct d[2] = {
+		{.effective = (uint32_t)caps->effective,
+		 .permitted = (uint32_t)caps->permitted,
+		 .inheritable = (uint32_t)caps->inheritable},
+		{.effective = (uint32_t)(caps->effective >> 32),
+		 .permitted = (uint32_t)(caps->permitted >> 32),
+		 .inheritable = (uint32_t)(caps->inheritable >> 32)},
+	};
+	if (syscall(SYS_capset, &h, d) < 0)
+		return herr_sys("process.capabilities: capset");
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+		return herr_sys("process.capabilities.ambient");
+	for (int cap = 0; cap < 64; cap++)
+		if ((caps->ambient >> cap) & 1 &&
+		    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
+			return herr_sys("process.capabilities.ambient: %s", oci_cap_name(cap));
+	return 0;
+}
+
+static int last_cap(void)
+{
+	_cleanup_free_ char *v = NULL;
+	if (fs_read_file("/proc/sys/kernel/cap_last_cap", 32, &v, NULL) < 0)
+		return oci_cap_last();
+	return atoi(v);
+}
+
+int process_finalize(struct create_ctx *c)
+{
+	const struct oci_process *p = c->cfg->process;
+	if (!p->terminal && setsid() < 0 && errno != EPERM)
+		return herr_sys("setsid");
+	/* Everything but stdio and --preserve-fds is closed by execve. */
+	unsigned first = 3 + (unsigned)c->o->preserve_fds;
+	if (syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+		return herr_sys("close_range");
+	for (int fd = 3; fd < (int)first && fd < 3 + 64; fd++)
+		if ((c->o->inherited_fds >> (fd - 3)) & 1)
+			fcntl(fd, F_SETFD, 0);
+
+	const struct oci_caps *caps = &p->caps;
+	int last = last_cap();
+	for (int cap = 0; cap <= last; cap++)
+		if (!((caps->bounding >> cap) & 1) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 &&
+		    errno != EINVAL)
+			return herr_sys("process.capabilities.bounding: drop %s", oci_cap_name(cap));
+	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+		return herr_sys("prctl(PR_SET_KEEPCAPS)");
+	const struct oci_user *u = &p->user;
+	if (setgroups(u->n_additional_gids, (gid_t *)u->additional_gids) < 0 && errno != EPERM)
+		return herr_sys("process.user.additionalGids");
+	if (setresgid(u->gid, u->gid, u->gid) < 0)
+		return herr_sys("process.user.gid: %u", u->gid);
+	if (setresuid(u->uid, u->uid, u->uid) < 0)
+		return herr_sys("process.user.uid: %u", u->uid);
+	int r = set_caps(caps);
+	if (r < 0)
+		return r;
+	prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
+	umask(u->has_umask ? u->umask : 022);
+	if (chdir(p->cwd) < 0)
+		return herr_sys("process.cwd: %s (as uid %u)", p->cwd, u->uid);
+	if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return herr_sys("process.noNewPrivileges");
+	return 0;
+}
+
+int process_exec(struct create_ctx *c, const char *exe, char **env)
+{
+	execve(exe, c->cfg->process->args, env);
+	return herr_sys("process.args[0]: cannot execute %s", exe);
+}

@@ -1,0 +1,165 @@
+/*
+ * `run`: create, start at once (no fifo), and in the foreground stay as the
+ * init's parent: forward signals, proxy the terminal, reap it, return its
+ * status, and delete the container.
+ */
+#include "internal.h"
+#include "hooks.h"
+#include "sync.h"
+#include "terminal.h"
+#include "common/cleanup.h"
+#include "common/error.h"
+#include "common/fsutil.h"
+#include "common/log.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/pidfd.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+struct fg {
+	struct create_ctx *c;
+	int sigfd;
+	int pty;
+	bool exited;
+	int status;
+};
+
+static void reap(struct fg *f)
+{
+	int st;
+	pid_t p = waitpid(f->c->pid, &st, WNOHANG);
+	if (p == f->c->pid) {
+		f->exited = true;
+		f->status = st;
+	}
+}
+
+/* Handle one readable fd of the wait loop; true when the init has exited. */
+static bool on_event(int fd, void *ctx)
+{
+	struct fg *f = ctx;
+	if (fd == f->c->pidfd) {
+		reap(f);
+		return f->exited;
+	}
+	struct signalfd_siginfo si;
+	while (read(f->sigfd, &si, sizeof(si)) == sizeof(si)) {
+		int sig = (int)si.ssi_signo;
+		if (sig == SIGCHLD)
+			continue;
+		if (sig == SIGWINCH && f->pty >= 0) {
+			term_resize_from(STDIN_FILENO, f->pty);
+			continue;
+		}
+		pidfd_send_signal(f->c->pidfd, sig, NULL, 0);
+	}
+	reap(f);
+	return f->exited;
+}
+
+static int wait_loop(struct fg *f)
+{
+	if (f->pty >= 0) {
+		term_resize_from(STDIN_FILENO, f->pty);
+		struct term_proxy p = {.master = f->pty,
+				       .extra_fds = {f->sigfd, f->c->pidfd},
+				       .on_event = on_event,
+				       .ctx = f};
+		int r = term_proxy_run(&p);
+		if (r < 0)
+			return r;
+	}
+	while (!f->exited) {
+		struct pollfd pf[2] = {{.fd = f->sigfd, .events = POLLIN},
+				       {.fd = f->c->pidfd, .events = POLLIN}};
+		if (poll(pf, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return herr_sys("poll");
+		}
+		for (int i = 0; i < 2; i++)
+			if (pf[i].revents && on_event(pf[i].fd, f))
+				break;
+	}
+	return 0;
+}
+
+/* After START the init keeps its end of the socket until execve closes it. */
+static int wait_exec(struct create_ctx *c)
+{
+	struct sync_msg m;
+	int r = sync_recv(c->sock, &m, NULL);
+	if (r == -EPIPE) {
+		herr_clear();
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	if (m.type == SYNC_ERROR)
+		return herr_set(m.code, "%s", m.data);
+	return herr_set(EPROTO, "sync: unexpected message %u from init", m.type);
+}
+
+int container_run(const struct container_opts *o, int *exit_status)
+{
+	*exit_status = 0;
+	struct create_ctx c;
+	create_ctx_init(&c, o);
+	c.run_mode = true;
+	struct fg f = {.c = &c, .sigfd = -1, .pty = -1};
+
+	/* Block signals before the init exists so none is lost; it unblocks its own. */
+	sigset_t all, old;
+	sigfillset(&all);
+	if (!o->detach) {
+		sigprocmask(SIG_BLOCK, &all, &old);
+		f.sigfd = signalfd(-1, &all, SFD_CLOEXEC | SFD_NONBLOCK);
+		if (f.sigfd < 0) {
+			int r = herr_sys("signalfd");
+			sigprocmask(SIG_SETMASK, &old, NULL);
+			create_ctx_free(&c);
+			return r;
+		}
+	}
+	int r = create_container(&c, &f.pty);
+	if (r >= 0) {
+		r = sync_send(c.sock, SYNC_START, 0, 0, NULL, -1);
+		if (r >= 0)
+			r = wait_exec(&c);
+		if (r < 0)
+			create_ctx_abort(&c);
+	}
+	if (r >= 0) {
+		_cleanup_free_ char *state = oci_state_hook_json(
+			o->id, c.pid, c.bundle, c.cfg->annotations_json, OCI_RUNNING);
+		hooks_run(&c.cfg->hooks[OCI_HOOK_POSTSTART], OCI_HOOK_POSTSTART, state, true);
+		herr_clear();
+	}
+	if (r >= 0 && !o->detach) {
+		r = wait_loop(&f);
+		if (f.exited)
+			*exit_status = WIFSIGNALED(f.status) ? 128 + WTERMSIG(f.status)
+							     : WEXITSTATUS(f.status);
+		/* Without a PID namespace of its own, the init's children outlive it. */
+		if (c.cg_made && !(c.cfg->linux.ns[OCI_NS_PID].present &&
+				   !c.cfg->linux.ns[OCI_NS_PID].path))
+			cgroup_signal_all(c.cg.leaves, SIGKILL);
+		c.pid = 0;
+		closep(&c.statedir_fd); /* delete takes the lock itself */
+		int r2 = container_delete(o->root, o->id, true);
+		if (r >= 0)
+			r = r2;
+	}
+	closep(&f.pty);
+	closep(&f.sigfd);
+	if (!o->detach)
+		sigprocmask(SIG_SETMASK, &old, NULL);
+	create_ctx_free(&c);
+	return r;
+}

@@ -1,0 +1,33 @@
+/*
+ * Parent <-> container init messages over one SOCK_SEQPACKET socketpair. The
+ * init reports an error with SYNC_ERROR (errno + message) and exits; an EOF
+ * means it died or exec'd (the socket is O_CLOEXEC).
+ */
+#pragma once
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+enum sync_type {
+	SYNC_GO = 1,      /* P->C: cgroups joined, id maps written; data = host pid */
+	SYNC_HOOKS,       /* C->P: run prestart/createRuntime hooks now */
+	SYNC_HOOKS_DONE,  /* P->C */
+	SYNC_PTY,         /* C->P: the pty master (SCM_RIGHTS) */
+	SYNC_READY,       /* C->P: set up, waiting for start */
+	SYNC_START,       /* P->C: exec now, keep the socket until exec */
+	SYNC_START_FIFO,  /* P->C: parent leaves; wait on exec.fifo */
+	SYNC_ERROR,       /* C->P: data = message, code = errno */
+};
+
+struct sync_msg {
+	uint32_t type;
+	int32_t code;
+	pid_t pid;
+	char data[4096];
+};
+
+int sync_send(int sock, enum sync_type type, int code, pid_t pid, const char *data, int fd);
+/* Receive one message; *fd (if non-NULL) gets a passed fd or -1. -EPIPE on EOF. */
+int sync_recv(int sock, struct sync_msg *m, int *fd);
+/* Receive and require type; a SYNC_ERROR becomes the current error. */
+int sync_expect(int sock, enum sync_type type, struct sync_msg *m);
