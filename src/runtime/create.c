@@ -5,6 +5,7 @@
  */
 #include "internal.h"
 #include "hooks.h"
+#include "seccomp.h"
 #include "sync.h"
 #include "terminal.h"
 #include "common/cleanup.h"
@@ -47,6 +48,7 @@ void create_ctx_free(struct create_ctx *c)
 	closep(&c->pidfd);
 	closep(&c->statedir_fd);
 	cgroup_set_free(&c->cg);
+	hull_seccomp_free(c->seccomp);
 	oci_config_free(c->cfg);
 	free(c->bundle);
 	free(c->rootfs);
@@ -106,6 +108,16 @@ static int load_bundle(struct create_ctx *c)
 	    (!l->n_uid_mappings || !l->n_gid_mappings))
 		return herr_set(EINVAL, "%s: linux.uidMappings: a new user namespace needs "
 					"uidMappings and gidMappings",
+				where);
+	/* Compiled here, so a bad profile fails before anything exists. */
+	r = hull_seccomp_build(l->seccomp, where, &c->seccomp);
+	if (r < 0)
+		return r;
+	const char *listener, *meta;
+	if (hull_seccomp_wants_listener(c->seccomp, &listener, &meta) ||
+	    hull_seccomp_has_notify(c->seccomp))
+		return herr_set(ENOTSUP, "%s: linux.seccomp: SCMP_ACT_NOTIFY and listenerPath are "
+					 "not supported yet",
 				where);
 	return 0;
 }

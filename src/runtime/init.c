@@ -158,6 +158,9 @@ static int init_run(struct create_ctx *c)
 _Noreturn void init_main(struct create_ctx *c)
 {
 	reset_signals();
+	/* The parent's fds: the state dir lock must not outlive the parent in us. */
+	closep(&c->statedir_fd);
+	closep(&c->pidfd);
 	int r = init_run(c);
 	if (r >= 0)
 		r = herr_set(EIO, "init returned without executing the process");

@@ -22,6 +22,7 @@ struct create_ctx {
 	int pidfd;
 	int preserve_fds;
 	bool run_mode; /* foreground or detached run: no fifo */
+	struct hull_seccomp *seccomp; /* compiled linux.seccomp, or NULL */
 	unsigned long unshare_flags; /* new namespaces the init makes after joining a user ns */
 };
 

@@ -3,6 +3,7 @@
  * the last step, dropping to the configured user and capabilities before execve.
  */
 #include "internal.h"
+#include "seccomp.h"
 #include "common/cleanup.h"
 #include "common/error.h"
 #include "common/fsutil.h"
@@ -181,6 +182,14 @@ int process_finalize(struct create_ctx *c)
 		if ((c->o->inherited_fds >> (fd - 3)) & 1)
 			fcntl(fd, F_SETFD, 0);
 
+	/*
+	 * Without no_new_privs a filter needs CAP_SYS_ADMIN, so it goes in while we
+	 * still have it (the profile must then allow the few syscalls that follow);
+	 * with no_new_privs it goes in last, as the spec prefers.
+	 */
+	int notify_fd;
+	if (c->seccomp && !p->no_new_privileges && hull_seccomp_load(c->seccomp, &notify_fd) < 0)
+		return herr_ctx(-herr_code(), "linux.seccomp");
 	const struct oci_caps *caps = &p->caps;
 	int last = last_cap();
 	for (int cap = 0; cap <= last; cap++)
@@ -205,6 +214,8 @@ int process_finalize(struct create_ctx *c)
 		return herr_sys("process.cwd: %s (as uid %u)", p->cwd, u->uid);
 	if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return herr_sys("process.noNewPrivileges");
+	if (c->seccomp && p->no_new_privileges && hull_seccomp_load(c->seccomp, &notify_fd) < 0)
+		return herr_ctx(-herr_code(), "linux.seccomp");
 	return 0;
 }
 

@@ -1,0 +1,46 @@
+/*
+ * linux.seccomp: validated and compiled to a BPF program by the runtime parent
+ * before the container exists (so config errors come out early and libseccomp
+ * never runs in the container's init), then installed by the init with one
+ * seccomp(2) call as the last step before execve.
+ */
+#pragma once
+#include <stdbool.h>
+
+struct json_object;
+struct hull_seccomp; /* a compiled filter */
+
+/*
+ * Validate and compile linux.seccomp (spec may be NULL: *out becomes NULL, and
+ * loading NULL is a no-op). `file` names the config in messages:
+ * "<file>: linux.seccomp.syscalls[3].action: unknown action \"SCMP_ACT_FOO\"".
+ * Also checks that the running kernel accepts the requested filter flags.
+ */
+int hull_seccomp_build(struct json_object *spec, const char *file, struct hull_seccomp **out);
+
+/*
+ * Install the filter in the calling process: no allocation, no libseccomp, a
+ * capget, maybe a prctl and the seccomp(2) call. Without CAP_SYS_ADMIN in the
+ * effective set it sets PR_SET_NO_NEW_PRIVS first, as the kernel requires.
+ * *notify_fd (if notify_fd is non-NULL) receives the SCMP_ACT_NOTIFY listener,
+ * O_CLOEXEC, or -1 when the profile has no notify rule.
+ *
+ * Once this returns, the profile applies to the caller: the init must only make
+ * syscalls the profile allows until execve. A profile may not notify on write
+ * or sendmsg (build rejects it), so the init can pass the listener to the
+ * parent with sync_send().
+ */
+int hull_seccomp_load(const struct hull_seccomp *s, int *notify_fd);
+
+/*
+ * Whether the profile has notify rules and a listenerPath: the runtime then
+ * connects to listener_path and sends the listener fd with the container state
+ * (listener_metadata is NULL when not given). Pointers live as long as s.
+ */
+bool hull_seccomp_wants_listener(const struct hull_seccomp *s, const char **listener_path,
+				 const char **listener_metadata);
+
+/* Whether the profile has SCMP_ACT_NOTIFY rules (load then returns a listener). */
+bool hull_seccomp_has_notify(const struct hull_seccomp *s);
+
+void hull_seccomp_free(struct hull_seccomp *s);
