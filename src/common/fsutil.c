@@ -29,14 +29,27 @@ int fs_open_in_root(int rootfd, const char *path, int flags)
 	return fd;
 }
 
-int fs_mkpath_in_root(int rootfd, const char *path, bool as_file)
+/*
+ * A dangling symlink on the way ("/evil -> /host/dir" with no /host/dir inside
+ * the root) is followed the way RESOLVE_IN_ROOT would: its target is created
+ * inside the root. Returns the rewritten path in *next, or 0 if it is no symlink.
+ */
+static int redirect_link(int parent, const char *name, const char *dir, const char *rest,
+			 char **next)
 {
-	int fd = fs_open_in_root(rootfd, path, O_PATH);
-	if (fd >= 0 || fd != -ENOENT)
-		return fd >= 0 ? fd : herr_set(-fd, "%s: %s", path, strerror(-fd));
+	char target[4096];
+	ssize_t n = readlinkat(parent, name, target, sizeof(target) - 1);
+	if (n < 0)
+		return 0;
+	target[n] = 0;
+	if (asprintf(next, "%s%s%s%s%s", target[0] == '/' ? "" : dir, target[0] == '/' ? "" : "/",
+		     target, *rest ? "/" : "", rest) < 0)
+		return herr_set(ENOMEM, "out of memory");
+	return 1;
+}
 
-	/* Walk component by component, creating what is missing. Each step resolves
-	 * from the root again, so a symlink planted on the way stays inside it. */
+static int mkpath_once(int rootfd, const char *path, bool as_file, char **next)
+{
 	_cleanup_free_ char *buf = strdup(path);
 	if (!buf)
 		return herr_set(ENOMEM, "out of memory");
@@ -54,9 +67,10 @@ int fs_mkpath_in_root(int rootfd, const char *path, bool as_file)
 			*slash = '\0';
 			_cleanup_close_ int parent =
 				fs_open_in_root(rootfd, *buf ? buf : "/", O_PATH | O_DIRECTORY);
-			*slash = '/';
-			if (parent < 0)
+			if (parent < 0) {
+				*slash = '/';
 				return herr_set(-parent, "%s: %s", buf, strerror(-parent));
+			}
 			int r;
 			if (last && as_file) {
 				r = openat(parent, name, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0644);
@@ -65,6 +79,12 @@ int fs_mkpath_in_root(int rootfd, const char *path, bool as_file)
 			} else {
 				r = mkdirat(parent, name, 0755);
 			}
+			if (r < 0 && errno == EEXIST) {
+				r = redirect_link(parent, name, buf, last ? "" : buf + i + 1, next);
+				if (r != 0)
+					return r < 0 ? r : -EAGAIN;
+			}
+			*slash = '/';
 			if (r < 0 && errno != EEXIST)
 				return herr_sys("cannot create %s", buf);
 			cur = fs_open_in_root(rootfd, buf, O_PATH);
@@ -76,6 +96,25 @@ int fs_mkpath_in_root(int rootfd, const char *path, bool as_file)
 			return take_fd(cur);
 	}
 	return herr_set(EINVAL, "%s: empty path", path);
+}
+
+int fs_mkpath_in_root(int rootfd, const char *path, bool as_file)
+{
+	int fd = fs_open_in_root(rootfd, path, O_PATH);
+	if (fd >= 0)
+		return fd;
+	if (fd != -ENOENT)
+		return herr_set(-fd, "%s: %s", path, strerror(-fd));
+	_cleanup_free_ char *cur = strdup(path);
+	for (int hops = 0; cur && hops < 40; hops++) {
+		char *next = NULL;
+		fd = mkpath_once(rootfd, cur, as_file, &next);
+		if (fd != -EAGAIN)
+			return fd;
+		free(cur);
+		cur = next;
+	}
+	return herr_set(ELOOP, "%s: too many levels of symbolic links", path);
 }
 
 const char *fs_fd_path(int fd, char *buf, size_t len)

@@ -104,6 +104,9 @@ static int load_bundle(struct create_ctx *c)
 		return herr_set(EINVAL, "%s: process.terminal: a detached container with a "
 					"terminal needs --console-socket",
 				where);
+	if (!cfg->process->terminal && c->o->console_socket)
+		return herr_set(EINVAL, "--console-socket: given, but %s: process.terminal is false",
+				where);
 	if (l->ns[OCI_NS_USER].present && !l->ns[OCI_NS_USER].path &&
 	    (!l->n_uid_mappings || !l->n_gid_mappings))
 		return herr_set(EINVAL, "%s: linux.uidMappings: a new user namespace needs "

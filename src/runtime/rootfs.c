@@ -146,8 +146,9 @@ static int set_sysctls(const struct oci_linux *l)
 int rootfs_finish(struct create_ctx *c)
 {
 	struct oci_config *cfg = c->cfg;
-	int r = maskpaths_apply(cfg);
-	if (r < 0)
+	/* Sysctls first: /proc/sys is usually among the read-only paths. */
+	int r = set_sysctls(&cfg->linux);
+	if (r < 0 || (r = maskpaths_apply(cfg)) < 0)
 		return r;
 	if (cfg->root_readonly) {
 		struct statvfs sv;
@@ -157,8 +158,6 @@ int rootfs_finish(struct create_ctx *c)
 		if (mount(NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | keep, NULL) < 0)
 			return herr_sys("root.readonly: cannot remount / read-only");
 	}
-	if ((r = set_sysctls(&cfg->linux)) < 0)
-		return r;
 	if (cfg->hostname && sethostname(cfg->hostname, strlen(cfg->hostname)) < 0)
 		return herr_sys("hostname: cannot set \"%s\"", cfg->hostname);
 	if (cfg->domainname && setdomainname(cfg->domainname, strlen(cfg->domainname)) < 0)

@@ -69,15 +69,31 @@ int cmd_list(int argc, char **argv, struct global_opts *g)
 	}
 	bool json = !strcmp(format, "json");
 	json_object *arr = json ? json_object_new_array() : NULL;
-	if (!json && !quiet)
-		printf("%-12s%-8s%-10s%-40s%-32s%s\n", "ID", "PID", "STATUS", "BUNDLE", "CREATED",
-		       "OWNER");
-	for (size_t i = 0; ids && ids[i]; i++) {
-		struct oci_state st;
-		if (container_state(g->root, ids[i], &st) < 0) {
+	size_t n = strv_len(ids);
+	struct oci_state *sts = calloc(n + 1, sizeof(*sts));
+	if (!sts)
+		return 1;
+	/* Columns as wide as their widest cell plus 3, at least 12 (runc's tabwriter). */
+	int w[4] = {12, 12, 12, 12};
+	for (size_t i = 0; i < n; i++) {
+		if (container_state(g->root, ids[i], &sts[i]) < 0) {
 			herr_clear();
+			sts[i].id = NULL;
 			continue;
 		}
+		const char *cells[4] = {sts[i].id, "", "", sts[i].bundle};
+		for (int k = 0; k < 4; k++)
+			if ((int)strlen(cells[k]) + 3 > w[k])
+				w[k] = (int)strlen(cells[k]) + 3;
+	}
+	int bw = w[3];
+	if (!json && !quiet)
+		printf("%-*s%-12s%-12s%-*s%-33s%s\n", w[0], "ID", "PID", "STATUS", bw, "BUNDLE",
+		       "CREATED", "OWNER");
+	for (size_t i = 0; i < n; i++) {
+		struct oci_state st = sts[i];
+		if (!st.id)
+			continue;
 		int pid = st.status == OCI_STOPPED ? 0 : st.pid;
 		if (quiet)
 			puts(ids[i]);
@@ -86,11 +102,12 @@ int cmd_list(int argc, char **argv, struct global_opts *g)
 			json_object_array_add(arr, json_tokener_parse(one));
 		}
 		else
-			printf("%-12s%-8d%-10s%-40s%-32s%s\n", st.id, pid,
-			       oci_status_name(st.status), st.bundle, st.created ? st.created : "",
-			       st.owner ? st.owner : "");
+			printf("%-*s%-12d%-12s%-*s%-33s%s\n", w[0], st.id, pid,
+			       oci_status_name(st.status), bw, st.bundle,
+			       st.created ? st.created : "", st.owner ? st.owner : "");
 		oci_state_clear(&st);
 	}
+	free(sts);
 	if (json) {
 		puts(json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PLAIN |
 								 JSON_C_TO_STRING_NOSLASHESCAPE));
