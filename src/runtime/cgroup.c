@@ -254,6 +254,62 @@ static bool has_procs(const char *dir)
 	return f && fscanf(f, "%d", &pid) == 1;
 }
 
+int cgroup_join_open(const struct cgroup_set *cg, struct cgroup_join *j)
+{
+	*j = (struct cgroup_join){.v2_dirfd = -1};
+	size_t n = strv_len(cg->leaves);
+	j->tasks_fds = calloc(n ? n : 1, sizeof(int));
+	if (!j->tasks_fds)
+		return herr_set(ENOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		char p[4200];
+		snprintf(p, sizeof(p), "%s/tasks", cg->leaves[i]);
+		int fd = open(p, O_WRONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			j->tasks_fds[j->n++] = fd;
+			continue;
+		}
+		if (errno != ENOENT || j->v2_dirfd >= 0) {
+			int r = herr_sys("cannot open %s", p);
+			cgroup_join_close(j);
+			return r;
+		}
+		/* No tasks file: the cgroup2 hierarchy. */
+		j->v2_dirfd = open(cg->leaves[i], O_PATH | O_DIRECTORY | O_CLOEXEC);
+		j->v2_leaf = strdup(cg->leaves[i]);
+		if (j->v2_dirfd < 0 || !j->v2_leaf) {
+			int r = herr_sys("cannot open %s", cg->leaves[i]);
+			cgroup_join_close(j);
+			return r;
+		}
+	}
+	return 0;
+}
+
+int cgroup_join_self(struct cgroup_join *j)
+{
+	for (size_t i = 0; i < j->n; i++) {
+		if (write(j->tasks_fds[i], "0", 1) != 1)
+			return herr_sys("linux.cgroupsPath: cannot join cgroup");
+		close(j->tasks_fds[i]);
+		j->tasks_fds[i] = -1;
+	}
+	j->n = 0;
+	return 0;
+}
+
+void cgroup_join_close(struct cgroup_join *j)
+{
+	for (size_t i = 0; i < j->n; i++)
+		if (j->tasks_fds[i] >= 0)
+			close(j->tasks_fds[i]);
+	free(j->tasks_fds);
+	free(j->v2_leaf);
+	if (j->v2_dirfd >= 0)
+		close(j->v2_dirfd);
+	*j = (struct cgroup_join){.v2_dirfd = -1};
+}
+
 int cgroup_destroy(char **created)
 {
 	int ret = 0;

@@ -35,6 +35,24 @@ void cgroup_hiers_free(struct cgroup_hier *h, size_t n);
  */
 int cgroup_create(const char *path, bool systemd, struct cgroup_set *out);
 int cgroup_enter(const struct cgroup_set *cg, pid_t pid);
+/*
+ * Joining without the global lock. Moving a process by PID into a cgroup takes
+ * cgroup_threadgroup_rwsem for writing, which waits for an RCU grace period
+ * (10-20 ms here). A single-threaded process that moves itself ("0" into a v1
+ * `tasks` file) skips that lock, and clone3(CLONE_INTO_CGROUP) places a child in
+ * a v2 cgroup under the read side only. So the parent opens the v1 `tasks` files
+ * (the kernel checks the opener's credentials, so this works from inside a user
+ * namespace too) and the v2 directory, and the init moves itself.
+ */
+struct cgroup_join {
+	int *tasks_fds; /* v1 "<leaf>/tasks", O_WRONLY */
+	size_t n;
+	int v2_dirfd; /* v2 leaf for CLONE_INTO_CGROUP, or -1 */
+	char *v2_leaf;
+};
+int cgroup_join_open(const struct cgroup_set *cg, struct cgroup_join *j);
+int cgroup_join_self(struct cgroup_join *j); /* in the init; closes the fds */
+void cgroup_join_close(struct cgroup_join *j);
 /* Remove what cgroup_create made (from state: the created list). */
 int cgroup_destroy(char **created);
 /* Signal every process in the container's cgroups. */

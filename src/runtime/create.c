@@ -35,6 +35,7 @@ void create_ctx_init(struct create_ctx *c, const struct container_opts *o)
 	memset(c, 0, sizeof(*c));
 	c->o = o;
 	c->statedir_fd = c->sock = c->fifo_fd = c->pidfd = -1;
+	c->cg_join = (struct cgroup_join){.v2_dirfd = -1};
 	for (int i = 0; i < OCI_NS_COUNT; i++)
 		c->ns_fds[i] = -1;
 }
@@ -48,6 +49,7 @@ void create_ctx_free(struct create_ctx *c)
 	closep(&c->pidfd);
 	closep(&c->statedir_fd);
 	cgroup_set_free(&c->cg);
+	cgroup_join_close(&c->cg_join);
 	hull_seccomp_free(c->seccomp);
 	oci_config_free(c->cfg);
 	free(c->bundle);
@@ -145,7 +147,19 @@ static pid_t clone_init(struct create_ctx *c, int child_sock)
 		.pidfd = (uint64_t)(uintptr_t)&pidfd,
 		.exit_signal = SIGCHLD,
 	};
+	if (c->cg_join.v2_dirfd >= 0) {
+		args.flags |= CLONE_INTO_CGROUP;
+		args.cgroup = (uint64_t)c->cg_join.v2_dirfd;
+	}
 	pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+	if (pid < 0 && c->cg_join.v2_dirfd >= 0) {
+		/* Not a leaf we may clone into: the parent moves it afterwards instead. */
+		args.flags &= ~(uint64_t)CLONE_INTO_CGROUP;
+		args.cgroup = 0;
+		pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+	} else if (pid > 0) {
+		c->cg_v2_joined = c->cg_join.v2_dirfd >= 0;
+	}
 	if (pid < 0)
 		return herr_sys("cannot create the container's init (clone3)");
 	if (pid == 0) {
@@ -265,6 +279,8 @@ int create_container(struct create_ctx *c, int *pty)
 		if (r < 0)
 			goto fail;
 		c->cg_made = true;
+		if ((r = cgroup_join_open(&c->cg, &c->cg_join)) < 0)
+			goto fail;
 	} else if (c->o->systemd_cgroup) {
 		r = cgroup_create("", true, &c->cg);
 		goto fail;
@@ -316,10 +332,16 @@ int create_container(struct create_ctx *c, int *pty)
 	if (r < 0)
 		goto fail;
 
-	if (c->cg_made && (r = cgroup_enter(&c->cg, c->pid)) < 0) {
-		herr_ctx(r, "linux.cgroupsPath");
-		goto fail;
+	if (c->cg_join.v2_leaf && !c->cg_v2_joined) {
+		char procs[4200], num[16];
+		snprintf(procs, sizeof(procs), "%s/cgroup.procs", c->cg_join.v2_leaf);
+		int n = snprintf(num, sizeof(num), "%d", c->pid);
+		if ((r = fs_write_file(procs, num, (size_t)n)) < 0) {
+			herr_ctx(r, "linux.cgroupsPath");
+			goto fail;
+		}
 	}
+	cgroup_join_close(&c->cg_join); /* the init has its own copies */
 	if ((r = ns_write_id_maps(c)) < 0)
 		goto fail;
 	if ((r = sync_send(c->sock, SYNC_GO, 0, c->pid, NULL, -1)) < 0)

@@ -95,7 +95,12 @@ static int wait_fifo(struct create_ctx *c)
 static int init_run(struct create_ctx *c)
 {
 	struct sync_msg m;
-	int r = sync_expect(c->sock, SYNC_GO, &m);
+	/* Into our cgroups first, before anything runs on the container's account. */
+	int r = cgroup_join_self(&c->cg_join);
+	cgroup_join_close(&c->cg_join);
+	if (r < 0)
+		return r;
+	r = sync_expect(c->sock, SYNC_GO, &m);
 	if (r < 0)
 		return r;
 	pid_t host_pid = m.pid;

@@ -15,6 +15,8 @@ struct create_ctx {
 	int statedir_fd; /* locked */
 	struct cgroup_set cg;
 	bool cg_made;
+	struct cgroup_join cg_join;
+	bool cg_v2_joined; /* CLONE_INTO_CGROUP worked */
 	int ns_fds[OCI_NS_COUNT]; /* namespaces to join, opened by the parent */
 	int sock;                 /* our end of the socketpair */
 	int fifo_fd;              /* exec.fifo read end, for create */
