@@ -196,7 +196,7 @@ struct oci_config {
 	struct json_object *annotations_json; /* as written, or NULL */
 	struct oci_linux linux;
 	struct json_object *json; /* the whole document; owned */
-	void *arena;              /* private to config.c */
+	void *arena;              /* private to src/oci (reader.c) */
 };
 
 /*

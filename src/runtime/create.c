@@ -72,6 +72,39 @@ void create_ctx_abort(struct create_ctx *c)
 		fs_rm_rf(c->statedir);
 }
 
+/* A sysctl may only touch a namespace the container has: never the host's. */
+static int check_sysctls(const struct oci_config *cfg)
+{
+	static const struct {
+		const char *prefix;
+		enum oci_ns ns;
+	} namespaced[] = {
+		{"net.", OCI_NS_NET},		{"kernel.msgmax", OCI_NS_IPC},
+		{"kernel.msgmnb", OCI_NS_IPC},	{"kernel.msgmni", OCI_NS_IPC},
+		{"kernel.sem", OCI_NS_IPC},	{"kernel.shmall", OCI_NS_IPC},
+		{"kernel.shmmax", OCI_NS_IPC},	{"kernel.shmmni", OCI_NS_IPC},
+		{"kernel.shm_rmid_forced", OCI_NS_IPC}, {"fs.mqueue.", OCI_NS_IPC},
+		{"kernel.hostname", OCI_NS_UTS}, {"kernel.domainname", OCI_NS_UTS},
+	};
+	const struct oci_linux *l = &cfg->linux;
+	for (size_t i = 0; i < l->n_sysctl; i++) {
+		const char *k = l->sysctl[i].key;
+		size_t j;
+		for (j = 0; j < ARRAY_SIZE(namespaced); j++)
+			if (!strncmp(k, namespaced[j].prefix, strlen(namespaced[j].prefix)))
+				break;
+		if (j == ARRAY_SIZE(namespaced))
+			return herr_set(EPERM, "%s: linux.sysctl: \"%s\" is not namespaced: it would "
+					       "change the host",
+					cfg->path, k);
+		if (!l->ns[namespaced[j].ns].present)
+			return herr_set(EPERM, "%s: linux.sysctl: \"%s\" needs a %s namespace of the "
+					       "container's own in linux.namespaces",
+					cfg->path, k, oci_ns_name(namespaced[j].ns));
+	}
+	return 0;
+}
+
 static int load_bundle(struct create_ctx *c)
 {
 	const char *b = c->o->bundle ? c->o->bundle : ".";
@@ -114,6 +147,8 @@ static int load_bundle(struct create_ctx *c)
 		return herr_set(EINVAL, "%s: linux.uidMappings: a new user namespace needs "
 					"uidMappings and gidMappings",
 				where);
+	if ((r = check_sysctls(cfg)) < 0)
+		return r;
 	/* Compiled here, so a bad profile fails before anything exists. */
 	r = hull_seccomp_build(l->seccomp, where, &c->seccomp);
 	if (r < 0)
