@@ -169,6 +169,14 @@ int container_start(const char *root, const char *id)
 	if (write(fd, "0", 1) != 1)
 		return herr_sys("cannot start container \"%s\": write %s", id, fifo);
 	unlink(fifo);
+	/*
+	 * The init holds the read end until execve closes it: when our end reports
+	 * an error, startContainer hooks are done and the process runs, so poststart
+	 * hooks come strictly after.
+	 */
+	struct pollfd p = {.fd = fd, .events = 0};
+	while (poll(&p, 1, -1) < 0 && errno == EINTR)
+		;
 	hooks_from_state(st.hooks, OCI_HOOK_POSTSTART, id, st.pid, st.bundle, st.annotations,
 			 OCI_RUNNING, true);
 	herr_clear();

@@ -88,7 +88,7 @@ static int wait_fifo(struct create_ctx *c)
 		if (n == 0)
 			nanosleep(&(struct timespec){0, 1000000}, NULL);
 	}
-	closep(&c->fifo_fd);
+	/* Kept open (O_CLOEXEC) so `start` sees it close when the process is executed. */
 	return 0;
 }
 

@@ -154,9 +154,14 @@ static int set_caps(const struct oci_caps *caps)
 		return herr_sys("process.capabilities: capset");
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
 		return herr_sys("process.capabilities.ambient");
+	/*
+	 * An ambient capability must also be permitted and inheritable; runc's own
+	 * `spec` lists ambient ones that are not inheritable and runc skips those, so
+	 * we do too rather than refuse such configs.
+	 */
 	for (int cap = 0; cap < 64; cap++)
 		if ((caps->ambient >> cap) & 1 &&
-		    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
+		    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0 && errno != EPERM)
 			return herr_sys("process.capabilities.ambient: %s", oci_cap_name(cap));
 	return 0;
 }

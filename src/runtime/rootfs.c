@@ -112,8 +112,13 @@ int rootfs_pivot(struct create_ctx *c, int rootfd)
 	int r = c->o->no_pivot ? move_chroot(c->rootfs) : pivot(rootfd);
 	if (r < 0)
 		return r;
+	/*
+	 * The recursive propagation was set on / before the mounts, so each mount's
+	 * own propagation option stands. Only "shared" waits until now (the host must
+	 * not see our mounts being made), and it applies to the root mount itself.
+	 */
 	unsigned long prop = c->cfg->linux.rootfs_propagation_flags;
-	if (prop && mount(NULL, "/", NULL, prop, NULL) < 0)
+	if ((prop & MS_SHARED) && mount(NULL, "/", NULL, MS_SHARED, NULL) < 0)
 		return herr_sys("linux.rootfsPropagation: %s", c->cfg->linux.rootfs_propagation);
 	return 0;
 }
