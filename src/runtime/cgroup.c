@@ -194,9 +194,10 @@ static int cpuset_inherit(const char *mountpoint, const char *dir)
 	return 0;
 }
 
-int cgroup_create(const char *path, bool systemd, struct cgroup_set *out)
+/* Adds to *out (zeroed by the caller) the hierarchies of `which`; on failure removes all of *out. */
+int cgroup_create(const char *path, bool systemd, enum cgroup_which which,
+		  struct cgroup_set *out)
 {
-	memset(out, 0, sizeof(*out));
 	if (systemd)
 		return herr_set(ENOTSUP, "--systemd-cgroup: systemd is not running on this host "
 					 "(PID 1 is not systemd); use cgroupfs paths instead");
@@ -210,6 +211,8 @@ int cgroup_create(const char *path, bool systemd, struct cgroup_set *out)
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < n; i++) {
+		if (!(which & (h[i].v2 ? CGROUP_V2 : CGROUP_V1)))
+			continue;
 		char dir[4096];
 		if (path[0] == '/')
 			snprintf(dir, sizeof(dir), "%s%s", h[i].mountpoint, path);
@@ -254,14 +257,14 @@ static bool has_procs(const char *dir)
 	return f && fscanf(f, "%d", &pid) == 1;
 }
 
-int cgroup_join_open(const struct cgroup_set *cg, struct cgroup_join *j)
+int cgroup_join_open(const struct cgroup_set *cg, size_t from, struct cgroup_join *j)
 {
-	*j = (struct cgroup_join){.v2_dirfd = -1};
 	size_t n = strv_len(cg->leaves);
-	j->tasks_fds = calloc(n ? n : 1, sizeof(int));
-	if (!j->tasks_fds)
+	int *fds = realloc(j->tasks_fds, (j->n + n + 1) * sizeof(int));
+	if (!fds)
 		return herr_set(ENOMEM, "out of memory");
-	for (size_t i = 0; i < n; i++) {
+	j->tasks_fds = fds;
+	for (size_t i = from; i < n; i++) {
 		char p[4200];
 		snprintf(p, sizeof(p), "%s/tasks", cg->leaves[i]);
 		int fd = open(p, O_WRONLY | O_CLOEXEC);
@@ -269,19 +272,13 @@ int cgroup_join_open(const struct cgroup_set *cg, struct cgroup_join *j)
 			j->tasks_fds[j->n++] = fd;
 			continue;
 		}
-		if (errno != ENOENT || j->v2_dirfd >= 0) {
-			int r = herr_sys("cannot open %s", p);
-			cgroup_join_close(j);
-			return r;
-		}
+		if (errno != ENOENT || j->v2_leaf)
+			return herr_sys("cannot open %s", p);
 		/* No tasks file: the cgroup2 hierarchy. */
-		j->v2_dirfd = open(cg->leaves[i], O_PATH | O_DIRECTORY | O_CLOEXEC);
 		j->v2_leaf = strdup(cg->leaves[i]);
-		if (j->v2_dirfd < 0 || !j->v2_leaf) {
-			int r = herr_sys("cannot open %s", cg->leaves[i]);
-			cgroup_join_close(j);
-			return r;
-		}
+		j->v2_dirfd = open(cg->leaves[i], O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (j->v2_dirfd < 0 || !j->v2_leaf)
+			return herr_sys("cannot open %s", cg->leaves[i]);
 	}
 	return 0;
 }

@@ -33,7 +33,9 @@ void cgroup_hiers_free(struct cgroup_hier *h, size_t n);
  * hierarchy's root), relative (under the caller's cgroup), or NULL with
  * default_name (relative). With systemd, path is "slice:prefix:name".
  */
-int cgroup_create(const char *path, bool systemd, struct cgroup_set *out);
+enum cgroup_which { CGROUP_V1 = 1, CGROUP_V2 = 2, CGROUP_ALL = 3 };
+int cgroup_create(const char *path, bool systemd, enum cgroup_which which,
+		  struct cgroup_set *out);
 int cgroup_enter(const struct cgroup_set *cg, pid_t pid);
 /*
  * Joining without the global lock. Moving a process by PID into a cgroup takes
@@ -50,7 +52,8 @@ struct cgroup_join {
 	int v2_dirfd; /* v2 leaf for CLONE_INTO_CGROUP, or -1 */
 	char *v2_leaf;
 };
-int cgroup_join_open(const struct cgroup_set *cg, struct cgroup_join *j);
+/* Open the join handles of cg->leaves[from...], adding to j (which starts zeroed, v2_dirfd -1). */
+int cgroup_join_open(const struct cgroup_set *cg, size_t from, struct cgroup_join *j);
 int cgroup_join_self(struct cgroup_join *j); /* in the init; closes the fds */
 void cgroup_join_close(struct cgroup_join *j);
 /* Remove what cgroup_create made (from state: the created list). */

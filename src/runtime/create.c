@@ -205,6 +205,23 @@ static pid_t clone_init(struct create_ctx *c, int child_sock)
 	return pid;
 }
 
+static int hand_over_v1_cgroups(struct create_ctx *c)
+{
+	size_t from = 0;
+	while (c->cg.leaves && c->cg.leaves[from])
+		from++;
+	int r = cgroup_create(c->cfg->linux.cgroups_path ? c->cfg->linux.cgroups_path : c->o->id,
+			      c->o->systemd_cgroup, CGROUP_V1, &c->cg);
+	if (r < 0)
+		return r;
+	struct cgroup_join j = {.v2_dirfd = -1};
+	r = cgroup_join_open(&c->cg, from, &j);
+	if (r >= 0)
+		r = sync_send_fds(c->sock, SYNC_CGROUPS, j.tasks_fds, j.n);
+	cgroup_join_close(&j);
+	return r;
+}
+
 static char *now_rfc3339(void)
 {
 	struct timespec ts;
@@ -308,16 +325,19 @@ int create_container(struct create_ctx *c, int *pty)
 	r = statedir_create(c);
 	if (r < 0)
 		return r;
+	/*
+	 * The v2 cgroup is made now, to clone the init straight into it; the v1 ones
+	 * are made while the init builds its rootfs, and handed to it to join.
+	 */
 	const char *cgp = c->cfg->linux.cgroups_path;
-	if (cgp || c->cfg->linux.resources) {
-		r = cgroup_create(cgp ? cgp : c->o->id, c->o->systemd_cgroup, &c->cg);
-		if (r < 0)
-			goto fail;
+	c->want_cgroups = cgp || c->cfg->linux.resources;
+	if (c->want_cgroups) {
 		c->cg_made = true;
-		if ((r = cgroup_join_open(&c->cg, &c->cg_join)) < 0)
+		r = cgroup_create(cgp ? cgp : c->o->id, c->o->systemd_cgroup, CGROUP_V2, &c->cg);
+		if (r < 0 || (r = cgroup_join_open(&c->cg, 0, &c->cg_join)) < 0)
 			goto fail;
 	} else if (c->o->systemd_cgroup) {
-		r = cgroup_create("", true, &c->cg);
+		r = cgroup_create("", true, CGROUP_ALL, &c->cg);
 		goto fail;
 	}
 	if ((r = ns_open_paths(c)) < 0)
@@ -380,6 +400,8 @@ int create_container(struct create_ctx *c, int *pty)
 	if ((r = ns_write_id_maps(c)) < 0)
 		goto fail;
 	if ((r = sync_send(c->sock, SYNC_GO, 0, c->pid, NULL, -1)) < 0)
+		goto fail;
+	if (c->want_cgroups && (r = hand_over_v1_cgroups(c)) < 0)
 		goto fail;
 	if ((r = serve_init(c, pty)) < 0)
 		goto fail;

@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -92,15 +93,45 @@ static int wait_fifo(struct create_ctx *c)
 	return 0;
 }
 
+int init_join_cgroups(struct create_ctx *c)
+{
+	if (c->cg_joined)
+		return 0;
+	c->cg_joined = true;
+	if (c->want_cgroups) {
+		struct sync_msg m;
+		struct cgroup_join j = {.v2_dirfd = -1};
+		int fds[SYNC_MAX_FDS];
+		size_t n;
+		int r = sync_recv_fds(c->sock, &m, fds, &n);
+		if (r < 0)
+			return r;
+		j.tasks_fds = fds;
+		j.n = n;
+		if (m.type != SYNC_CGROUPS) {
+			for (size_t i = 0; i < n; i++)
+				close(fds[i]);
+			if (m.type == SYNC_ERROR)
+				return herr_set(m.code, "%s", m.data);
+			return herr_set(EPROTO, "sync: expected the cgroups, got message %u", m.type);
+		}
+		r = cgroup_join_self(&j);
+		for (size_t i = 0; i < j.n; i++)
+			close(fds[i]);
+		if (r < 0)
+			return r;
+	}
+	const struct oci_namespace *cg = &c->cfg->linux.ns[OCI_NS_CGROUP];
+	if (cg->present && !cg->path && unshare(CLONE_NEWCGROUP) < 0)
+		return herr_sys("linux.namespaces: cannot create a cgroup namespace");
+	return 0;
+}
+
 static int init_run(struct create_ctx *c)
 {
 	struct sync_msg m;
-	/* Into our cgroups first, before anything runs on the container's account. */
-	int r = cgroup_join_self(&c->cg_join);
-	cgroup_join_close(&c->cg_join);
-	if (r < 0)
-		return r;
-	r = sync_expect(c->sock, SYNC_GO, &m);
+	cgroup_join_close(&c->cg_join); /* the parent's; ours come with SYNC_CGROUPS */
+	int r = sync_expect(c->sock, SYNC_GO, &m);
 	if (r < 0)
 		return r;
 	pid_t host_pid = m.pid;
@@ -118,6 +149,8 @@ static int init_run(struct create_ctx *c)
 	_cleanup_close_ int rootfd = -1;
 	r = rootfs_prepare(c, &rootfd);
 	if (r < 0)
+		return r;
+	if ((r = init_join_cgroups(c)) < 0)
 		return r;
 	if (c->cfg->hooks[OCI_HOOK_PRESTART].n || c->cfg->hooks[OCI_HOOK_CREATE_RUNTIME].n) {
 		r = sync_send(c->sock, SYNC_HOOKS, 0, 0, NULL, -1);

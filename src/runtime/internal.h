@@ -17,6 +17,8 @@ struct create_ctx {
 	bool cg_made;
 	struct cgroup_join cg_join;
 	bool cg_v2_joined; /* CLONE_INTO_CGROUP worked */
+	bool want_cgroups; /* the init waits for SYNC_CGROUPS */
+	bool cg_joined;    /* in the init: done */
 	int ns_fds[OCI_NS_COUNT]; /* namespaces to join, opened by the parent */
 	int sock;                 /* our end of the socketpair */
 	int fifo_fd;              /* exec.fifo read end, for create */
@@ -39,6 +41,8 @@ int ns_child_join(struct create_ctx *c);
 
 /* init.c: the container's first process; never returns */
 _Noreturn void init_main(struct create_ctx *c);
+/* In the init: move into the cgroups the parent made, then unshare the cgroup ns. */
+int init_join_cgroups(struct create_ctx *c);
 
 /* rootfs.c */
 int rootfs_prepare(struct create_ctx *c, int *rootfd);

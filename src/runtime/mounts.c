@@ -177,8 +177,11 @@ static int do_mount(struct create_ctx *c, const struct oci_mount *m, int rootfd,
 		    const char *where)
 {
 	const char *type = m->type ? m->type : "";
-	if (!m->bind && !strcmp(type, "cgroup"))
-		return mounts_cgroup(c, m, rootfd, where);
+	if (!m->bind && !strcmp(type, "cgroup")) {
+		/* A cgroup mount shows the init's own cgroups: be in them first. */
+		int r = init_join_cgroups(c);
+		return r < 0 ? r : mounts_cgroup(c, m, rootfd, where);
+	}
 	bool is_dir = true;
 	_cleanup_close_ int mfd = -1;
 	if (m->bind || !strcmp(type, "bind")) {

@@ -172,8 +172,5 @@ int ns_child_join(struct create_ctx *c)
 	if (c->unshare_flags && unshare((int)c->unshare_flags) < 0)
 		return herr_sys("linux.namespaces: cannot create namespaces in the joined user "
 				"namespace");
-	const struct oci_namespace *cg = &c->cfg->linux.ns[OCI_NS_CGROUP];
-	if (cg->present && !cg->path && unshare(CLONE_NEWCGROUP) < 0)
-		return herr_sys("linux.namespaces: cannot create a cgroup namespace");
 	return 0;
 }

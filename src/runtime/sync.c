@@ -4,6 +4,37 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
+
+union fdbuf {
+	char buf[CMSG_SPACE(sizeof(int) * SYNC_MAX_FDS)];
+	struct cmsghdr align;
+};
+
+static int send_msg(int sock, struct sync_msg *m, size_t len, const int *fds, size_t n)
+{
+	struct iovec iov = {.iov_base = m, .iov_len = len};
+	union fdbuf u;
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+	if (n > SYNC_MAX_FDS)
+		return herr_set(E2BIG, "sync: too many fds");
+	if (n) {
+		mh.msg_control = u.buf;
+		mh.msg_controllen = CMSG_SPACE(sizeof(int) * n);
+		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int) * n);
+		memcpy(CMSG_DATA(c), fds, sizeof(int) * n);
+	}
+	ssize_t r;
+	do
+		r = sendmsg(sock, &mh, MSG_NOSIGNAL);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return herr_sys("sync: send");
+	return 0;
+}
 
 int sync_send(int sock, enum sync_type type, int code, pid_t pid, const char *data, int fd)
 {
@@ -15,60 +46,52 @@ int sync_send(int sock, enum sync_type type, int code, pid_t pid, const char *da
 		m.data[dl] = 0;
 		len += dl + 1;
 	}
-	struct iovec iov = {.iov_base = &m, .iov_len = len};
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
-	if (fd >= 0) {
-		mh.msg_control = u.buf;
-		mh.msg_controllen = sizeof(u.buf);
-		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	}
-	ssize_t n;
+	return send_msg(sock, &m, len, &fd, fd >= 0 ? 1 : 0);
+}
+
+int sync_send_fds(int sock, enum sync_type type, const int *fds, size_t n)
+{
+	struct sync_msg m = {.type = type};
+	return send_msg(sock, &m, offsetof(struct sync_msg, data), fds, n);
+}
+
+int sync_recv_fds(int sock, struct sync_msg *m, int *fds, size_t *n)
+{
+	union fdbuf u;
+	struct iovec iov = {.iov_base = m, .iov_len = sizeof(*m)};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+			    .msg_controllen = sizeof(u.buf)};
+	*n = 0;
+	memset(m, 0, offsetof(struct sync_msg, data) + 1);
+	ssize_t r;
 	do
-		n = sendmsg(sock, &mh, MSG_NOSIGNAL);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return herr_sys("sync: send");
+		r = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return herr_sys("sync: receive");
+	if (r == 0)
+		return herr_set(EPIPE, "the container's init exited during setup");
+	m->data[sizeof(m->data) - 1] = 0;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		memcpy(fds + *n, CMSG_DATA(c), k * sizeof(int));
+		*n += k;
+	}
 	return 0;
 }
 
 int sync_recv(int sock, struct sync_msg *m, int *fd)
 {
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct iovec iov = {.iov_base = m, .iov_len = sizeof(*m)};
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-			    .msg_controllen = sizeof(u.buf)};
+	int fds[SYNC_MAX_FDS];
+	size_t n;
+	int r = sync_recv_fds(sock, m, fds, &n);
 	if (fd)
-		*fd = -1;
-	memset(m, 0, offsetof(struct sync_msg, data) + 1);
-	ssize_t n;
-	do
-		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return herr_sys("sync: receive");
-	if (n == 0)
-		return herr_set(EPIPE, "the container's init exited during setup");
-	m->data[sizeof(m->data) - 1] = 0;
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
-		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-			int got;
-			memcpy(&got, CMSG_DATA(c), sizeof(int));
-			if (fd)
-				*fd = got;
-		}
-	}
-	return 0;
+		*fd = n ? fds[0] : -1;
+	for (size_t i = fd ? 1 : 0; i < n; i++)
+		close(fds[i]);
+	return r;
 }
 
 int sync_expect(int sock, enum sync_type type, struct sync_msg *m)

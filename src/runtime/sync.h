@@ -17,6 +17,7 @@ enum sync_type {
 	SYNC_START,       /* P->C: exec now, keep the socket until exec */
 	SYNC_START_FIFO,  /* P->C: parent leaves; wait on exec.fifo */
 	SYNC_ERROR,       /* C->P: data = message, code = errno */
+	SYNC_CGROUPS,     /* P->C: the v1 `tasks` files to move into (SCM_RIGHTS) */
 };
 
 struct sync_msg {
@@ -29,5 +30,9 @@ struct sync_msg {
 int sync_send(int sock, enum sync_type type, int code, pid_t pid, const char *data, int fd);
 /* Receive one message; *fd (if non-NULL) gets a passed fd or -1. -EPIPE on EOF. */
 int sync_recv(int sock, struct sync_msg *m, int *fd);
+#define SYNC_MAX_FDS 32
+int sync_send_fds(int sock, enum sync_type type, const int *fds, size_t n);
+/* Like sync_recv, for up to SYNC_MAX_FDS fds: fds[0..*n). */
+int sync_recv_fds(int sock, struct sync_msg *m, int *fds, size_t *n);
 /* Receive and require type; a SYNC_ERROR becomes the current error. */
 int sync_expect(int sock, enum sync_type type, struct sync_msg *m);
