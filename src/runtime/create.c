@@ -322,9 +322,17 @@ int create_container(struct create_ctx *c, int *pty)
 	int r = load_bundle(c);
 	if (r < 0)
 		return r;
-	r = statedir_create(c);
-	if (r < 0)
+	/*
+	 * `create` needs the state dir first (the init inherits exec.fifo's read
+	 * end). `run` makes it while the init builds its rootfs: an id that is
+	 * taken then costs an init that is killed, which is the rare case.
+	 */
+	if (!c->run_mode && (r = statedir_create(c)) < 0)
 		return r;
+	const struct oci_linux *l = &c->cfg->linux;
+	c->need_go = (l->ns[OCI_NS_USER].present && !l->ns[OCI_NS_USER].path) ||
+		     c->cfg->hooks[OCI_HOOK_CREATE_CONTAINER].n ||
+		     c->cfg->hooks[OCI_HOOK_START_CONTAINER].n;
 	/*
 	 * The v2 cgroup is made now, to clone the init straight into it; the v1 ones
 	 * are made while the init builds its rootfs, and handed to it to join.
@@ -399,12 +407,15 @@ int create_container(struct create_ctx *c, int *pty)
 	cgroup_join_close(&c->cg_join); /* the init has its own copies */
 	if ((r = ns_write_id_maps(c)) < 0)
 		goto fail;
-	if ((r = sync_send(c->sock, SYNC_GO, 0, c->pid, NULL, -1)) < 0)
+	if (c->need_go && (r = sync_send(c->sock, SYNC_GO, 0, c->pid, NULL, -1)) < 0)
 		goto fail;
 	if (c->want_cgroups && (r = hand_over_v1_cgroups(c)) < 0)
 		goto fail;
+	if (c->run_mode && (r = statedir_create(c)) < 0)
+		goto fail;
 	if ((r = serve_init(c, pty)) < 0)
 		goto fail;
+	/* In `run` the init is executing the process while we record the state. */
 	if ((r = save_state(c, c->run_mode ? OCI_RUNNING : OCI_CREATED)) < 0)
 		goto fail;
 	return 0;

@@ -131,10 +131,13 @@ static int init_run(struct create_ctx *c)
 {
 	struct sync_msg m;
 	cgroup_join_close(&c->cg_join); /* the parent's; ours come with SYNC_CGROUPS */
-	int r = sync_expect(c->sock, SYNC_GO, &m);
-	if (r < 0)
-		return r;
-	pid_t host_pid = m.pid;
+	int r = 0;
+	pid_t host_pid = 0;
+	if (c->need_go) {
+		if ((r = sync_expect(c->sock, SYNC_GO, &m)) < 0)
+			return r;
+		host_pid = m.pid;
+	}
 	const struct oci_linux *l = &c->cfg->linux;
 
 	/* In a fresh user namespace we are nobody until we take root there. */
@@ -175,15 +178,13 @@ static int init_run(struct create_ctx *c)
 
 	if ((r = sync_send(c->sock, SYNC_READY, 0, 0, NULL, -1)) < 0)
 		return r;
-	r = sync_recv(c->sock, &m, NULL);
-	if (r < 0)
-		return r;
-	if (m.type == SYNC_START_FIFO) {
+	/* `run` goes straight on; `create` leaves us waiting for `start`. */
+	if (!c->run_mode) {
+		if ((r = sync_expect(c->sock, SYNC_START_FIFO, &m)) < 0)
+			return r;
 		closep(&c->sock);
 		if ((r = wait_fifo(c)) < 0)
 			return r;
-	} else if (m.type != SYNC_START) {
-		return herr_set(EPROTO, "sync: unexpected message %u", m.type);
 	}
 	r = run_container_hooks(c, OCI_HOOK_START_CONTAINER, host_pid, OCI_CREATED);
 	if (r < 0)

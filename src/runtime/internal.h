@@ -18,6 +18,7 @@ struct create_ctx {
 	struct cgroup_join cg_join;
 	bool cg_v2_joined; /* CLONE_INTO_CGROUP worked */
 	bool want_cgroups; /* the init waits for SYNC_CGROUPS */
+	bool need_go;      /* the init waits for SYNC_GO (id maps, or its host pid for hooks) */
 	bool cg_joined;    /* in the init: done */
 	int ns_fds[OCI_NS_COUNT]; /* namespaces to join, opened by the parent */
 	int sock;                 /* our end of the socketpair */

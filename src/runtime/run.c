@@ -129,9 +129,7 @@ int container_run(const struct container_opts *o, int *exit_status)
 	}
 	int r = create_container(&c, &f.pty);
 	if (r >= 0) {
-		r = sync_send(c.sock, SYNC_START, 0, 0, NULL, -1);
-		if (r >= 0)
-			r = wait_exec(&c);
+		r = wait_exec(&c);
 		if (r < 0)
 			create_ctx_abort(&c);
 	}

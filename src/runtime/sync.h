@@ -14,8 +14,7 @@ enum sync_type {
 	SYNC_HOOKS_DONE,  /* P->C */
 	SYNC_PTY,         /* C->P: the pty master (SCM_RIGHTS) */
 	SYNC_READY,       /* C->P: set up, waiting for start */
-	SYNC_START,       /* P->C: exec now, keep the socket until exec */
-	SYNC_START_FIFO,  /* P->C: parent leaves; wait on exec.fifo */
+	SYNC_START_FIFO,  /* P->C: create is done; wait on exec.fifo (run goes on at once) */
 	SYNC_ERROR,       /* C->P: data = message, code = errno */
 	SYNC_CGROUPS,     /* P->C: the v1 `tasks` files to move into (SCM_RIGHTS) */
 };
