@@ -20,6 +20,8 @@ struct create_ctx {
 	bool want_cgroups; /* the init waits for SYNC_CGROUPS */
 	bool need_go;      /* the init waits for SYNC_GO (id maps, or its host pid for hooks) */
 	bool cg_joined;    /* in the init: done */
+	bool *deferred;    /* in the init: mounts put off until the cgroups are joined */
+	size_t n_deferred;
 	int ns_fds[OCI_NS_COUNT]; /* namespaces to join, opened by the parent */
 	int sock;                 /* our end of the socketpair */
 	int fifo_fd;              /* exec.fifo read end, for create */
@@ -52,6 +54,7 @@ int rootfs_finish(struct create_ctx *c);
 
 /* mounts.c */
 int mounts_setup(struct create_ctx *c, int rootfd);
+int mounts_finish(struct create_ctx *c, int rootfd); /* the cgroup mounts put off */
 
 /* devices.c */
 bool devices_needs_setup(const struct oci_config *cfg);

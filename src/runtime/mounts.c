@@ -204,14 +204,65 @@ static int do_mount(struct create_ctx *c, const struct oci_mount *m, int rootfd,
 	return set_propagation(mfd, m->propagation, where);
 }
 
+static bool is_cgroup_mount(const struct oci_mount *m)
+{
+	return !m->bind && m->type && !strcmp(m->type, "cgroup");
+}
+
+static bool under(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+	return !strncmp(path, dir, n) && (path[n] == '/' || !path[n] || (n == 1 && dir[0] == '/'));
+}
+
+static int mount_one(struct create_ctx *c, size_t i, int rootfd)
+{
+	char where[64];
+	snprintf(where, sizeof(where), "mounts[%zu]", i);
+	int r = do_mount(c, &c->cfg->mounts[i], rootfd, where);
+	return r < 0 ? herr_ctx(r, "%s", c->cfg->path) : 0;
+}
+
+/*
+ * cgroup mounts wait for the init to be in its cgroups, which the parent is
+ * still making; so they are put off, as long as no later mount lands inside one,
+ * and done by mounts_finish() after the rest of the rootfs.
+ */
 int mounts_setup(struct create_ctx *c, int rootfd)
 {
 	for (size_t i = 0; i < c->cfg->n_mounts; i++) {
-		char where[64];
-		snprintf(where, sizeof(where), "mounts[%zu]", i);
-		int r = do_mount(c, &c->cfg->mounts[i], rootfd, where);
+		const struct oci_mount *m = &c->cfg->mounts[i];
+		bool blocked = false;
+		for (size_t k = 0; k < i && c->n_deferred; k++)
+			if (c->deferred[k] && under(m->destination, c->cfg->mounts[k].destination))
+				blocked = true;
+		if (blocked) {
+			int r = mounts_finish(c, rootfd);
+			if (r < 0)
+				return r;
+		}
+		if (is_cgroup_mount(m) && !c->cg_joined && c->deferred) {
+			c->deferred[i] = true;
+			c->n_deferred++;
+			continue;
+		}
+		int r = mount_one(c, i, rootfd);
 		if (r < 0)
-			return herr_ctx(r, "%s", c->cfg->path);
+			return r;
 	}
 	return 0;
+}
+
+int mounts_finish(struct create_ctx *c, int rootfd)
+{
+	if (!c->n_deferred)
+		return 0;
+	int r = init_join_cgroups(c);
+	for (size_t i = 0; r >= 0 && i < c->cfg->n_mounts; i++)
+		if (c->deferred[i]) {
+			c->deferred[i] = false;
+			r = mount_one(c, i, rootfd);
+		}
+	c->n_deferred = 0;
+	return r;
 }

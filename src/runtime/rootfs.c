@@ -65,12 +65,13 @@ int rootfs_prepare(struct create_ctx *c, int *rootfd)
 	*rootfd = open(c->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (*rootfd < 0)
 		return herr_sys("root.path: open %s", c->rootfs);
+	c->deferred = calloc(c->cfg->n_mounts + 1, sizeof(bool));
 	int r = mounts_setup(c, *rootfd);
 	if (r < 0)
 		return r;
-	if (devices_needs_setup(c->cfg))
-		return devices_setup(c, *rootfd);
-	return 0;
+	if (devices_needs_setup(c->cfg) && (r = devices_setup(c, *rootfd)) < 0)
+		return r;
+	return mounts_finish(c, *rootfd);
 }
 
 static int pivot(int rootfd)
