@@ -34,11 +34,11 @@ static inline void strv_freep(char ***v)
 	strv_free(*v);
 }
 
-#define _cleanup_free_ __attribute__((cleanup(freep)))
-#define _cleanup_close_ __attribute__((cleanup(closep)))
-#define _cleanup_fclose_ __attribute__((cleanup(fclosep)))
+#define _cleanup_free_	   __attribute__((cleanup(freep)))
+#define _cleanup_close_	   __attribute__((cleanup(closep)))
+#define _cleanup_fclose_   __attribute__((cleanup(fclosep)))
 #define _cleanup_closedir_ __attribute__((cleanup(closedirp)))
-#define _cleanup_strv_ __attribute__((cleanup(strv_freep)))
+#define _cleanup_strv_	   __attribute__((cleanup(strv_freep)))
 
 static inline int take_fd_(int *fd)
 {

@@ -13,9 +13,8 @@
 
 int fs_openat2(int dirfd, const char *path, int flags, mode_t mode, unsigned long long resolve)
 {
-	struct open_how how = {.flags = (unsigned long long)flags | O_CLOEXEC,
-			       .mode = mode,
-			       .resolve = resolve};
+	struct open_how how = {
+	    .flags = (unsigned long long)flags | O_CLOEXEC, .mode = mode, .resolve = resolve};
 	int fd = (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
 	return fd < 0 ? -errno : fd;
 }
@@ -66,14 +65,15 @@ static int mkpath_once(int rootfd, const char *path, bool as_file, char **next)
 			const char *name = slash + 1;
 			*slash = '\0';
 			_cleanup_close_ int parent =
-				fs_open_in_root(rootfd, *buf ? buf : "/", O_PATH | O_DIRECTORY);
+			    fs_open_in_root(rootfd, *buf ? buf : "/", O_PATH | O_DIRECTORY);
 			if (parent < 0) {
 				*slash = '/';
 				return herr_set(-parent, "%s: %s", buf, strerror(-parent));
 			}
 			int r;
 			if (last && as_file) {
-				r = openat(parent, name, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0644);
+				r = openat(parent, name, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC,
+					   0644);
 				if (r >= 0)
 					close(r);
 			} else {
@@ -206,7 +206,8 @@ int fs_write_file_atomic(const char *path, const char *data, size_t len)
 
 static int rm_rf_at(int parent, const char *name)
 {
-	_cleanup_close_ int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	_cleanup_close_ int fd =
+	    openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ENOTDIR || errno == ELOOP ? unlinkat(parent, name, 0) : -1;
 	DIR *d = fdopendir(fd);

@@ -42,20 +42,20 @@ struct oci_kv {
 
 /* A mount, with options already split into what mount(2)/mount_setattr(2) take. */
 struct oci_mount {
-	char *destination; /* required; absolute */
-	char *type;        /* may be NULL (then bind is implied by options) */
-	char *source;      /* may be NULL */
-	char **options;    /* NULL-terminated, as written */
-	bool bind;         /* "bind" or "rbind" */
-	bool recursive;    /* "rbind" */
-	unsigned long flags;       /* MS_* to set: MS_RDONLY, MS_NOSUID, ... */
+	char *destination;	   /* required; absolute */
+	char *type;		   /* may be NULL (then bind is implied by options) */
+	char *source;		   /* may be NULL */
+	char **options;		   /* NULL-terminated, as written */
+	bool bind;		   /* "bind" or "rbind" */
+	bool recursive;		   /* "rbind" */
+	unsigned long flags;	   /* MS_* to set: MS_RDONLY, MS_NOSUID, ... */
 	unsigned long clear_flags; /* MS_* named by "rw", "suid", "dev", "exec", ... */
 	unsigned long propagation; /* MS_SHARED|MS_REC etc., 0 if none given */
-	uint64_t rec_attr_set;     /* MOUNT_ATTR_* from "rro", "rnosuid", ... */
-	uint64_t rec_attr_clr;     /* MOUNT_ATTR_* from "rrw", "rsuid", ... */
+	uint64_t rec_attr_set;	   /* MOUNT_ATTR_* from "rro", "rnosuid", ... */
+	uint64_t rec_attr_clr;	   /* MOUNT_ATTR_* from "rrw", "rsuid", ... */
 	bool tmpcopyup;
 	bool idmap, ridmap; /* "idmap"/"ridmap" options */
-	char *data; /* the remaining filesystem options, comma-joined; NULL if none */
+	char *data;	    /* the remaining filesystem options, comma-joined; NULL if none */
 	struct oci_idmap *uid_mappings;
 	size_t n_uid_mappings;
 	struct oci_idmap *gid_mappings;
@@ -94,8 +94,8 @@ struct oci_scheduler {
 struct oci_process {
 	bool terminal;
 	unsigned console_height, console_width; /* 0 = not given */
-	char *cwd;   /* required, absolute */
-	char **args; /* required, at least one; NULL-terminated */
+	char *cwd;				/* required, absolute */
+	char **args;				/* required, at least one; NULL-terminated */
 	size_t n_args;
 	char **env; /* NULL-terminated, "K=V" */
 	size_t n_env;
@@ -116,7 +116,7 @@ struct oci_process {
 };
 
 struct oci_hook {
-	char *path; /* absolute */
+	char *path;  /* absolute */
 	char **args; /* NULL-terminated; may be NULL */
 	char **env;  /* NULL-terminated; may be NULL */
 	int timeout; /* seconds; 0 = none */
@@ -164,12 +164,12 @@ struct oci_linux {
 	struct oci_time_offset time_monotonic, time_boottime;
 	struct oci_device *devices;
 	size_t n_devices;
-	char *cgroups_path;                      /* NULL if not given */
-	struct json_object *resources;          /* linux.resources, unparsed (cgroup.c reads it) */
-	struct json_object *seccomp;            /* linux.seccomp, unparsed (seccomp.c reads it) */
-	char *rootfs_propagation;               /* as written, or NULL */
+	char *cgroups_path;			/* NULL if not given */
+	struct json_object *resources;		/* linux.resources, unparsed (cgroup.c reads it) */
+	struct json_object *seccomp;		/* linux.seccomp, unparsed (seccomp.c reads it) */
+	char *rootfs_propagation;		/* as written, or NULL */
 	unsigned long rootfs_propagation_flags; /* MS_SHARED|MS_REC..., 0 = default */
-	char **masked_paths;                    /* NULL-terminated */
+	char **masked_paths;			/* NULL-terminated */
 	size_t n_masked_paths;
 	char **readonly_paths; /* NULL-terminated */
 	size_t n_readonly_paths;
@@ -182,7 +182,7 @@ struct oci_linux {
 
 struct oci_config {
 	char *oci_version;
-	char *path; /* the file it was read from, for messages */
+	char *path;	 /* the file it was read from, for messages */
 	char *root_path; /* root.path as written */
 	bool root_readonly;
 	char *hostname, *domainname;
@@ -196,7 +196,7 @@ struct oci_config {
 	struct json_object *annotations_json; /* as written, or NULL */
 	struct oci_linux linux;
 	struct json_object *json; /* the whole document; owned */
-	void *arena;              /* private to src/oci (reader.c) */
+	void *arena;		  /* private to src/oci (reader.c) */
 };
 
 /*
@@ -223,9 +223,9 @@ int oci_process_parse(struct oci_config *c, struct json_object *obj, const char 
 		      struct oci_process *p);
 
 /* Name tables shared with the CLI. Return -1 when unknown. */
-int oci_cap_from_name(const char *name); /* "CAP_SYS_ADMIN" -> 21 */
-const char *oci_cap_name(int cap);       /* 21 -> "CAP_SYS_ADMIN"; NULL if unknown */
-int oci_cap_last(void);                  /* highest capability number in the table */
+int oci_cap_from_name(const char *name);    /* "CAP_SYS_ADMIN" -> 21 */
+const char *oci_cap_name(int cap);	    /* 21 -> "CAP_SYS_ADMIN"; NULL if unknown */
+int oci_cap_last(void);			    /* highest capability number in the table */
 int oci_rlimit_from_name(const char *name); /* "RLIMIT_NOFILE" -> RLIMIT_NOFILE */
 int oci_signal_from_name(const char *name); /* "KILL", "SIGKILL", "9" -> 9 */
 const char *oci_ns_name(enum oci_ns ns);    /* OCI_NS_MNT -> "mount" */

@@ -1,4 +1,5 @@
 #pragma once
 #include <stdbool.h>
-/* The config.json that `hull spec` writes (runc's default, or its --rootless variant), as text. Caller frees. */
+/* The config.json that `hull spec` writes (runc's default, or its --rootless variant), as text.
+ * Caller frees. */
 char *oci_default_spec(bool rootless);

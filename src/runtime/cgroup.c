@@ -32,8 +32,8 @@ static char *v1_controllers(const char *superopts)
 	char *save = NULL;
 	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
 		if (!strcmp(t, "rw") || !strcmp(t, "ro") || !strncmp(t, "release_agent=", 14) ||
-		    !strcmp(t, "clone_children") || !strcmp(t, "noprefix") ||
-		    !strcmp(t, "xattr") || !strncmp(t, "cpuset_v2_mode", 14))
+		    !strcmp(t, "clone_children") || !strcmp(t, "noprefix") || !strcmp(t, "xattr") ||
+		    !strncmp(t, "cpuset_v2_mode", 14))
 			continue;
 		if (*out)
 			strncat(out, ",", sizeof(out) - strlen(out) - 1);
@@ -56,7 +56,8 @@ static char *own_path(const char *procself, const char *controllers, bool v2)
 		if (c2) {
 			*c2 = 0;
 			const char *ctl = c1 + 1;
-			if ((v2 && !strcmp(line, "0") && !*ctl) || (!v2 && !strcmp(ctl, controllers)))
+			if ((v2 && !strcmp(line, "0") && !*ctl) ||
+			    (!v2 && !strcmp(ctl, controllers)))
 				return strdup(c2 + 1);
 		}
 		p = eol ? eol + 1 : NULL;
@@ -157,7 +158,8 @@ static int check_path(const char *p)
 	/* cgroupsPath must not climb out of the hierarchy. */
 	for (const char *s = p; (s = strstr(s, "..")); s += 2)
 		if ((s == p || s[-1] == '/') && (s[2] == '/' || s[2] == 0))
-			return herr_set(EINVAL, "linux.cgroupsPath: \"%s\" must not contain \"..\"", p);
+			return herr_set(EINVAL, "linux.cgroupsPath: \"%s\" must not contain \"..\"",
+					p);
 	return 0;
 }
 
@@ -194,9 +196,9 @@ static int cpuset_inherit(const char *mountpoint, const char *dir)
 	return 0;
 }
 
-/* Adds to *out (zeroed by the caller) the hierarchies of `which`; on failure removes all of *out. */
-int cgroup_create(const char *path, bool systemd, enum cgroup_which which,
-		  struct cgroup_set *out)
+/* Adds to *out (zeroed by the caller) the hierarchies of `which`; on failure removes all of *out.
+ */
+int cgroup_create(const char *path, bool systemd, enum cgroup_which which, struct cgroup_set *out)
 {
 	if (systemd)
 		return herr_set(ENOTSUP, "--systemd-cgroup: systemd is not running on this host "

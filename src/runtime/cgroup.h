@@ -11,7 +11,7 @@
 enum cgroup_layout { CGROUP_LEGACY, CGROUP_HYBRID, CGROUP_UNIFIED };
 
 struct cgroup_hier {
-	char *mountpoint; /* /sys/fs/cgroup/memory */
+	char *mountpoint;  /* /sys/fs/cgroup/memory */
 	char *controllers; /* "memory", "cpu,cpuacct", "name=systemd"; "" for cgroup2 */
 	bool v2;
 	char *own; /* the caller's cgroup in it, from /proc/self/cgroup */
@@ -19,7 +19,7 @@ struct cgroup_hier {
 
 struct cgroup_set {
 	enum cgroup_layout layout;
-	char **leaves;  /* the container's directory in each hierarchy (NULL-terminated) */
+	char **leaves;	/* the container's directory in each hierarchy (NULL-terminated) */
 	char **created; /* every directory we made, deepest first (NULL-terminated) */
 };
 
@@ -34,8 +34,7 @@ void cgroup_hiers_free(struct cgroup_hier *h, size_t n);
  * default_name (relative). With systemd, path is "slice:prefix:name".
  */
 enum cgroup_which { CGROUP_V1 = 1, CGROUP_V2 = 2, CGROUP_ALL = 3 };
-int cgroup_create(const char *path, bool systemd, enum cgroup_which which,
-		  struct cgroup_set *out);
+int cgroup_create(const char *path, bool systemd, enum cgroup_which which, struct cgroup_set *out);
 int cgroup_enter(const struct cgroup_set *cg, pid_t pid);
 /*
  * Joining without the global lock. Moving a process by PID into a cgroup takes

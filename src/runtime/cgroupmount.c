@@ -45,7 +45,8 @@ static int mount_hier(const struct cgroup_hier *h, bool own_ns, unsigned long ms
 				    where);
 	} else {
 		char src[8300];
-		snprintf(src, sizeof(src), "%s%s", h->mountpoint, strcmp(h->own, "/") ? h->own : "");
+		snprintf(src, sizeof(src), "%s%s", h->mountpoint,
+			 strcmp(h->own, "/") ? h->own : "");
 		mfd = open_tree(AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
 		if (mfd < 0)
 			return herr_sys("%s: cannot bind %s", where, src);
@@ -100,8 +101,8 @@ int mounts_cgroup(struct create_ctx *c, const struct oci_mount *m, int rootfd, c
 		return mounts_attach(mfd, rootfd, m->destination, false, where);
 	}
 
-	_cleanup_close_ int tmp = mounts_new_fs("tmpfs", "tmpfs", "mode=755", m->flags & ~MS_RDONLY,
-						where);
+	_cleanup_close_ int tmp =
+	    mounts_new_fs("tmpfs", "tmpfs", "mode=755", m->flags & ~MS_RDONLY, where);
 	if (tmp < 0)
 		return tmp;
 	int r = mounts_attach(tmp, rootfd, m->destination, false, where);

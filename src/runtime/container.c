@@ -42,8 +42,9 @@ unsigned long long proc_start_time(pid_t pid)
 		return 0;
 	unsigned long long start = 0;
 	/* field 3 is state; starttime is field 22 */
-	if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d "
-			  "%*d %*d %llu",
+	if (sscanf(p + 2,
+		   "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d "
+		   "%*d %*d %llu",
 		   &start) != 1)
 		return 0;
 	return start;
@@ -121,9 +122,9 @@ static void state_freep(struct oci_state *st)
 #define _cleanup_state_ __attribute__((cleanup(state_freep)))
 
 /* Hooks recorded in state.json, re-read through the config parser. */
-int hooks_from_state(struct json_object *hooks, enum oci_hook_kind kind, const char *id,
-		     pid_t pid, const char *bundle, struct json_object *annotations,
-		     enum oci_status status, bool warn_only)
+int hooks_from_state(struct json_object *hooks, enum oci_hook_kind kind, const char *id, pid_t pid,
+		     const char *bundle, struct json_object *annotations, enum oci_status status,
+		     bool warn_only)
 {
 	if (!hooks)
 		return 0;
@@ -163,7 +164,8 @@ int container_start(const char *root, const char *id)
 	_cleanup_close_ int fd = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0) {
 		if (errno == ENXIO)
-			return herr_set(ESRCH, "cannot start container \"%s\": its init is gone", id);
+			return herr_set(ESRCH, "cannot start container \"%s\": its init is gone",
+					id);
 		return herr_sys("cannot open %s", fifo);
 	}
 	if (write(fd, "0", 1) != 1)
@@ -241,8 +243,8 @@ int container_delete(const char *root, const char *id, bool force)
 	if (r < 0)
 		return r;
 	if ((st.status == OCI_RUNNING || st.status == OCI_PAUSED) && !force)
-		return herr_set(EBUSY, "cannot delete container \"%s\" that is %s (use --force)", id,
-				oci_status_name(st.status));
+		return herr_set(EBUSY, "cannot delete container \"%s\" that is %s (use --force)",
+				id, oci_status_name(st.status));
 	if (st.status != OCI_STOPPED) {
 		_cleanup_close_ int pidfd = open_init(&st);
 		if (pidfd >= 0) {

@@ -6,7 +6,7 @@
 #include "oci/state.h"
 
 struct container_opts {
-	const char *root;   /* state root, e.g. /run/hull */
+	const char *root; /* state root, e.g. /run/hull */
 	const char *id;
 	const char *bundle; /* default "." */
 	const char *pid_file;

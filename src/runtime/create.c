@@ -79,12 +79,18 @@ static int check_sysctls(const struct oci_config *cfg)
 		const char *prefix;
 		enum oci_ns ns;
 	} namespaced[] = {
-		{"net.", OCI_NS_NET},		{"kernel.msgmax", OCI_NS_IPC},
-		{"kernel.msgmnb", OCI_NS_IPC},	{"kernel.msgmni", OCI_NS_IPC},
-		{"kernel.sem", OCI_NS_IPC},	{"kernel.shmall", OCI_NS_IPC},
-		{"kernel.shmmax", OCI_NS_IPC},	{"kernel.shmmni", OCI_NS_IPC},
-		{"kernel.shm_rmid_forced", OCI_NS_IPC}, {"fs.mqueue.", OCI_NS_IPC},
-		{"kernel.hostname", OCI_NS_UTS}, {"kernel.domainname", OCI_NS_UTS},
+	    {"net.", OCI_NS_NET},
+	    {"kernel.msgmax", OCI_NS_IPC},
+	    {"kernel.msgmnb", OCI_NS_IPC},
+	    {"kernel.msgmni", OCI_NS_IPC},
+	    {"kernel.sem", OCI_NS_IPC},
+	    {"kernel.shmall", OCI_NS_IPC},
+	    {"kernel.shmmax", OCI_NS_IPC},
+	    {"kernel.shmmni", OCI_NS_IPC},
+	    {"kernel.shm_rmid_forced", OCI_NS_IPC},
+	    {"fs.mqueue.", OCI_NS_IPC},
+	    {"kernel.hostname", OCI_NS_UTS},
+	    {"kernel.domainname", OCI_NS_UTS},
 	};
 	const struct oci_linux *l = &cfg->linux;
 	for (size_t i = 0; i < l->n_sysctl; i++) {
@@ -94,12 +100,14 @@ static int check_sysctls(const struct oci_config *cfg)
 			if (!strncmp(k, namespaced[j].prefix, strlen(namespaced[j].prefix)))
 				break;
 		if (j == ARRAY_SIZE(namespaced))
-			return herr_set(EPERM, "%s: linux.sysctl: \"%s\" is not namespaced: it would "
-					       "change the host",
+			return herr_set(EPERM,
+					"%s: linux.sysctl: \"%s\" is not namespaced: it would "
+					"change the host",
 					cfg->path, k);
 		if (!l->ns[namespaced[j].ns].present)
-			return herr_set(EPERM, "%s: linux.sysctl: \"%s\" needs a %s namespace of the "
-					       "container's own in linux.namespaces",
+			return herr_set(EPERM,
+					"%s: linux.sysctl: \"%s\" needs a %s namespace of the "
+					"container's own in linux.namespaces",
 					cfg->path, k, oci_ns_name(namespaced[j].ns));
 	}
 	return 0;
@@ -131,21 +139,24 @@ static int load_bundle(struct create_ctx *c)
 
 	const struct oci_linux *l = &cfg->linux;
 	if (!l->ns[OCI_NS_MNT].present)
-		return herr_set(EINVAL, "%s: linux.namespaces: a mount namespace is required", where);
+		return herr_set(EINVAL, "%s: linux.namespaces: a mount namespace is required",
+				where);
 	if ((cfg->hostname || cfg->domainname) && !l->ns[OCI_NS_UTS].present)
 		return herr_set(EINVAL, "%s: hostname: needs a uts namespace in linux.namespaces",
 				where);
 	if (cfg->process->terminal && !c->o->console_socket && (c->o->detach || !c->run_mode))
-		return herr_set(EINVAL, "%s: process.terminal: a detached container with a "
-					"terminal needs --console-socket",
+		return herr_set(EINVAL,
+				"%s: process.terminal: a detached container with a "
+				"terminal needs --console-socket",
 				where);
 	if (!cfg->process->terminal && c->o->console_socket)
-		return herr_set(EINVAL, "--console-socket: given, but %s: process.terminal is false",
-				where);
+		return herr_set(
+		    EINVAL, "--console-socket: given, but %s: process.terminal is false", where);
 	if (l->ns[OCI_NS_USER].present && !l->ns[OCI_NS_USER].path &&
 	    (!l->n_uid_mappings || !l->n_gid_mappings))
-		return herr_set(EINVAL, "%s: linux.uidMappings: a new user namespace needs "
-					"uidMappings and gidMappings",
+		return herr_set(EINVAL,
+				"%s: linux.uidMappings: a new user namespace needs "
+				"uidMappings and gidMappings",
 				where);
 	if ((r = check_sysctls(cfg)) < 0)
 		return r;
@@ -156,8 +167,9 @@ static int load_bundle(struct create_ctx *c)
 	const char *listener, *meta;
 	if (hull_seccomp_wants_listener(c->seccomp, &listener, &meta) ||
 	    hull_seccomp_has_notify(c->seccomp))
-		return herr_set(ENOTSUP, "%s: linux.seccomp: SCMP_ACT_NOTIFY and listenerPath are "
-					 "not supported yet",
+		return herr_set(ENOTSUP,
+				"%s: linux.seccomp: SCMP_ACT_NOTIFY and listenerPath are "
+				"not supported yet",
 				where);
 	return 0;
 }
@@ -178,9 +190,9 @@ static pid_t clone_init(struct create_ctx *c, int child_sock)
 	}
 	int pidfd = -1;
 	struct clone_args args = {
-		.flags = flags | CLONE_PIDFD,
-		.pidfd = (uint64_t)(uintptr_t)&pidfd,
-		.exit_signal = SIGCHLD,
+	    .flags = flags | CLONE_PIDFD,
+	    .pidfd = (uint64_t)(uintptr_t)&pidfd,
+	    .exit_signal = SIGCHLD,
 	};
 	if (c->cg_join.v2_dirfd >= 0) {
 		args.flags |= CLONE_INTO_CGROUP;
@@ -286,19 +298,19 @@ static int serve_init(struct create_ctx *c, int *pty)
 static int save_state(struct create_ctx *c, enum oci_status status)
 {
 	struct oci_state st = {
-		.id = (char *)c->o->id,
-		.bundle = c->bundle,
-		.rootfs = c->rootfs,
-		.created = now_rfc3339(),
-		.owner = "",
-		.pid = c->pid,
-		.start_time = proc_start_time(c->pid),
-		.own_pidns = c->cfg->linux.ns[OCI_NS_PID].present && !c->cfg->linux.ns[OCI_NS_PID].path,
-		.annotations = c->cfg->annotations_json,
-		.hooks = c->cfg->hooks_json,
-		.cgroups = c->cg.created,
-		.cgroup_leaves = c->cg.leaves,
-		.status = status,
+	    .id = (char *)c->o->id,
+	    .bundle = c->bundle,
+	    .rootfs = c->rootfs,
+	    .created = now_rfc3339(),
+	    .owner = "",
+	    .pid = c->pid,
+	    .start_time = proc_start_time(c->pid),
+	    .own_pidns = c->cfg->linux.ns[OCI_NS_PID].present && !c->cfg->linux.ns[OCI_NS_PID].path,
+	    .annotations = c->cfg->annotations_json,
+	    .hooks = c->cfg->hooks_json,
+	    .cgroups = c->cg.created,
+	    .cgroup_leaves = c->cg.leaves,
+	    .status = status,
 	};
 	char path[4200];
 	snprintf(path, sizeof(path), "%s/state.json", c->statedir);
@@ -372,7 +384,8 @@ int create_container(struct create_ctx *c, int *pty)
 
 	int saved[2] = {-1, -1}, own_time = -1;
 	r = ns_parent_join_for_children(c, saved);
-	if (r >= 0 && c->cfg->linux.ns[OCI_NS_TIME].present && !c->cfg->linux.ns[OCI_NS_TIME].path) {
+	if (r >= 0 && c->cfg->linux.ns[OCI_NS_TIME].present &&
+	    !c->cfg->linux.ns[OCI_NS_TIME].path) {
 		own_time = open("/proc/self/ns/time", O_RDONLY | O_CLOEXEC);
 		r = ns_setup_timens(c);
 	} else if (r >= 0) {

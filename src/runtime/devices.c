@@ -16,12 +16,12 @@
 int mounts_attach(int mfd, int rootfd, const char *dest, bool as_file, const char *where);
 
 static const struct oci_device default_devices[] = {
-	{.path = "/dev/null", .type = 'c', .major = 1, .minor = 3},
-	{.path = "/dev/zero", .type = 'c', .major = 1, .minor = 5},
-	{.path = "/dev/full", .type = 'c', .major = 1, .minor = 7},
-	{.path = "/dev/random", .type = 'c', .major = 1, .minor = 8},
-	{.path = "/dev/urandom", .type = 'c', .major = 1, .minor = 9},
-	{.path = "/dev/tty", .type = 'c', .major = 5, .minor = 0},
+    {.path = "/dev/null", .type = 'c', .major = 1, .minor = 3},
+    {.path = "/dev/zero", .type = 'c', .major = 1, .minor = 5},
+    {.path = "/dev/full", .type = 'c', .major = 1, .minor = 7},
+    {.path = "/dev/random", .type = 'c', .major = 1, .minor = 8},
+    {.path = "/dev/urandom", .type = 'c', .major = 1, .minor = 9},
+    {.path = "/dev/tty", .type = 'c', .major = 5, .minor = 0},
 };
 
 bool devices_needs_setup(const struct oci_config *cfg)
@@ -40,8 +40,9 @@ static int bind_host_node(int rootfd, const struct oci_device *d, const char *wh
 	snprintf(host, sizeof(host), "/dev/%s", strrchr(d->path, '/') + 1);
 	struct stat st;
 	if (stat(host, &st) < 0 || major(st.st_rdev) != d->major || minor(st.st_rdev) != d->minor)
-		return herr_set(EPERM, "%s: cannot create %s (mknod not permitted) and the host has "
-				       "no matching node to bind",
+		return herr_set(EPERM,
+				"%s: cannot create %s (mknod not permitted) and the host has "
+				"no matching node to bind",
 				where, d->path);
 	_cleanup_close_ int tfd = open_tree(AT_FDCWD, host, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
 	if (tfd < 0)
@@ -86,7 +87,8 @@ int devices_setup(struct create_ctx *c, int rootfd)
 	for (size_t i = 0; i < ARRAY_SIZE(default_devices); i++) {
 		bool overridden = false;
 		for (size_t k = 0; k < c->cfg->linux.n_devices; k++)
-			overridden |= !strcmp(c->cfg->linux.devices[k].path, default_devices[i].path);
+			overridden |=
+			    !strcmp(c->cfg->linux.devices[k].path, default_devices[i].path);
 		if (!overridden) {
 			int r = make_node(rootfd, &default_devices[i], "default device");
 			if (r < 0)
@@ -101,9 +103,9 @@ int devices_setup(struct create_ctx *c, int rootfd)
 			return r;
 	}
 	static const char *const links[][2] = {
-		{"/proc/self/fd", "fd"},     {"/proc/self/fd/0", "stdin"},
-		{"/proc/self/fd/1", "stdout"}, {"/proc/self/fd/2", "stderr"},
-		{"/proc/kcore", "core"},
+	    {"/proc/self/fd", "fd"},	   {"/proc/self/fd/0", "stdin"},
+	    {"/proc/self/fd/1", "stdout"}, {"/proc/self/fd/2", "stderr"},
+	    {"/proc/kcore", "core"},
 	};
 	_cleanup_close_ int dev = fs_open_in_root(rootfd, "/dev", O_PATH | O_DIRECTORY);
 	if (dev < 0)
@@ -124,7 +126,8 @@ int devices_setup(struct create_ctx *c, int rootfd)
 
 int devices_console(int rootfd, int slave)
 {
-	_cleanup_close_ int tfd = open_tree(slave, "", AT_EMPTY_PATH | OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	_cleanup_close_ int tfd =
+	    open_tree(slave, "", AT_EMPTY_PATH | OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
 	if (tfd < 0)
 		return herr_sys("process.terminal: cannot bind the pty to /dev/console");
 	return mounts_attach(tfd, rootfd, "/dev/console", true, "process.terminal");

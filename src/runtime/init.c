@@ -39,8 +39,8 @@ static int run_container_hooks(struct create_ctx *c, enum oci_hook_kind kind, pi
 {
 	if (!c->cfg->hooks[kind].n)
 		return 0;
-	_cleanup_free_ char *state = oci_state_hook_json(c->o->id, host_pid, c->bundle,
-							 c->cfg->annotations_json, status);
+	_cleanup_free_ char *state =
+	    oci_state_hook_json(c->o->id, host_pid, c->bundle, c->cfg->annotations_json, status);
 	return hooks_run(&c->cfg->hooks[kind], kind, state, false);
 }
 
@@ -49,8 +49,9 @@ static int setup_terminal(struct create_ctx *c, int rootfd)
 	const struct oci_process *p = c->cfg->process;
 	_cleanup_close_ int ptmx = fs_open_in_root(rootfd, "/dev/pts/ptmx", O_PATH);
 	if (ptmx < 0)
-		return herr_set(-ptmx, "process.terminal: no /dev/pts/ptmx in the container "
-				       "(mount devpts on /dev/pts): %s",
+		return herr_set(-ptmx,
+				"process.terminal: no /dev/pts/ptmx in the container "
+				"(mount devpts on /dev/pts): %s",
 				strerror(-ptmx));
 	char path[64];
 	int master, slave;
@@ -113,7 +114,8 @@ int init_join_cgroups(struct create_ctx *c)
 				close(fds[i]);
 			if (m.type == SYNC_ERROR)
 				return herr_set(m.code, "%s", m.data);
-			return herr_set(EPROTO, "sync: expected the cgroups, got message %u", m.type);
+			return herr_set(EPROTO, "sync: expected the cgroups, got message %u",
+					m.type);
 		}
 		r = cgroup_join_self(&j);
 		for (size_t i = 0; i < j.n; i++)

@@ -9,28 +9,28 @@
 struct create_ctx {
 	const struct container_opts *o;
 	struct oci_config *cfg;
-	char *bundle;    /* absolute */
-	char *rootfs;    /* absolute */
-	char *statedir;  /* <root>/<id> */
+	char *bundle;	 /* absolute */
+	char *rootfs;	 /* absolute */
+	char *statedir;	 /* <root>/<id> */
 	int statedir_fd; /* locked */
 	struct cgroup_set cg;
 	bool cg_made;
 	struct cgroup_join cg_join;
 	bool cg_v2_joined; /* CLONE_INTO_CGROUP worked */
 	bool want_cgroups; /* the init waits for SYNC_CGROUPS */
-	bool need_go;      /* the init waits for SYNC_GO (id maps, or its host pid for hooks) */
-	bool cg_joined;    /* in the init: done */
-	bool *deferred;    /* in the init: mounts put off until the cgroups are joined */
+	bool need_go;	   /* the init waits for SYNC_GO (id maps, or its host pid for hooks) */
+	bool cg_joined;	   /* in the init: done */
+	bool *deferred;	   /* in the init: mounts put off until the cgroups are joined */
 	size_t n_deferred;
 	int ns_fds[OCI_NS_COUNT]; /* namespaces to join, opened by the parent */
-	int sock;                 /* our end of the socketpair */
-	int fifo_fd;              /* exec.fifo read end, for create */
+	int sock;		  /* our end of the socketpair */
+	int fifo_fd;		  /* exec.fifo read end, for create */
 	pid_t pid;
 	int pidfd;
 	int preserve_fds;
-	bool run_mode; /* foreground or detached run: no fifo */
+	bool run_mode;		      /* foreground or detached run: no fifo */
 	struct hull_seccomp *seccomp; /* compiled linux.seccomp, or NULL */
-	unsigned long unshare_flags; /* new namespaces the init makes after joining a user ns */
+	unsigned long unshare_flags;  /* new namespaces the init makes after joining a user ns */
 };
 
 /* namespaces.c */
@@ -81,6 +81,6 @@ void create_ctx_abort(struct create_ctx *c);
 int create_container(struct create_ctx *c, int *pty);
 unsigned long long proc_start_time(pid_t pid);
 /* container.c */
-int hooks_from_state(struct json_object *hooks, enum oci_hook_kind kind, const char *id,
-		     pid_t pid, const char *bundle, struct json_object *annotations,
-		     enum oci_status status, bool warn_only);
+int hooks_from_state(struct json_object *hooks, enum oci_hook_kind kind, const char *id, pid_t pid,
+		     const char *bundle, struct json_object *annotations, enum oci_status status,
+		     bool warn_only);

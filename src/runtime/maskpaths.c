@@ -81,7 +81,7 @@ static int make_readonly(int rootfd, const char *path, const char *where)
 	if (t < 0)
 		return herr_set(-t, "%s: %s: %s", where, path, strerror(-t));
 	_cleanup_close_ int mfd =
-		open_tree(t, "", AT_EMPTY_PATH | AT_RECURSIVE | OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	    open_tree(t, "", AT_EMPTY_PATH | AT_RECURSIVE | OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
 	if (mfd < 0)
 		return herr_sys("%s: bind %s", where, path);
 	struct mount_attr a = {.attr_set = MOUNT_ATTR_RDONLY};

@@ -41,7 +41,8 @@ static uint64_t attrs_of(unsigned long ms)
 
 static struct mount_attr attr_of(const struct oci_mount *m)
 {
-	struct mount_attr a = {.attr_set = attrs_of(m->flags), .attr_clr = attrs_of(m->clear_flags)};
+	struct mount_attr a = {.attr_set = attrs_of(m->flags),
+			       .attr_clr = attrs_of(m->clear_flags)};
 	if (m->flags & (MS_NOATIME | MS_STRICTATIME | MS_RELATIME))
 		a.attr_clr |= MOUNT_ATTR__ATIME;
 	a.attr_clr &= ~a.attr_set | MOUNT_ATTR__ATIME;
@@ -78,7 +79,8 @@ static int fs_config(int fsfd, const char *opt, const char *where)
 		int e = errno;
 		fs_log(fsfd, log, sizeof(log));
 		errno = e;
-		return herr_sys("%s: option \"%s\"%s%s", where, opt, *log ? ": " : "", log + (*log ? 2 : 0));
+		return herr_sys("%s: option \"%s\"%s%s", where, opt, *log ? ": " : "",
+				log + (*log ? 2 : 0));
 	}
 	return 0;
 }
@@ -95,8 +97,10 @@ int mounts_new_fs(const char *type, const char *source, const char *data, unsign
 	static const struct {
 		unsigned long ms;
 		const char *flag;
-	} sb[] = {{MS_SYNCHRONOUS, "sync"}, {MS_DIRSYNC, "dirsync"},
-		  {MS_LAZYTIME, "lazytime"}, {MS_MANDLOCK, "mand"}};
+	} sb[] = {{MS_SYNCHRONOUS, "sync"},
+		  {MS_DIRSYNC, "dirsync"},
+		  {MS_LAZYTIME, "lazytime"},
+		  {MS_MANDLOCK, "mand"}};
 	for (size_t i = 0; i < ARRAY_SIZE(sb); i++)
 		if ((ms & sb[i].ms) && fs_config(fsfd, sb[i].flag, where) < 0)
 			return -herr_code();
@@ -112,8 +116,8 @@ int mounts_new_fs(const char *type, const char *source, const char *data, unsign
 		int e = errno;
 		fs_log(fsfd, log, sizeof(log));
 		errno = e;
-		return herr_sys("%s: cannot create %s filesystem%s%s", where, type, *log ? ": " : "",
-				log + (*log ? 2 : 0));
+		return herr_sys("%s: cannot create %s filesystem%s%s", where, type,
+				*log ? ": " : "", log + (*log ? 2 : 0));
 	}
 	int mfd = fsmount(fsfd, FSMOUNT_CLOEXEC, (unsigned)attrs_of(ms));
 	if (mfd < 0)
@@ -157,8 +161,8 @@ static int bind_tree(struct create_ctx *c, const struct oci_mount *m, const char
 	if (stat(src, &st) < 0)
 		return herr_sys("%s.source: %s", where, src);
 	*is_dir = S_ISDIR(st.st_mode);
-	int tfd = open_tree(AT_FDCWD, src,
-			    OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (m->recursive ? AT_RECURSIVE : 0));
+	int tfd = open_tree(
+	    AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (m->recursive ? AT_RECURSIVE : 0));
 	if (tfd < 0)
 		return herr_sys("%s.source: cannot bind %s", where, src);
 	struct mount_attr a = attr_of(m);
@@ -173,8 +177,7 @@ static int bind_tree(struct create_ctx *c, const struct oci_mount *m, const char
 
 int mounts_cgroup(struct create_ctx *c, const struct oci_mount *m, int rootfd, const char *where);
 
-static int do_mount(struct create_ctx *c, const struct oci_mount *m, int rootfd,
-		    const char *where)
+static int do_mount(struct create_ctx *c, const struct oci_mount *m, int rootfd, const char *where)
 {
 	const char *type = m->type ? m->type : "";
 	if (!m->bind && !strcmp(type, "cgroup")) {

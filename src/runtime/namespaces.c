@@ -16,10 +16,9 @@
 #endif
 
 static const unsigned long clone_flags[OCI_NS_COUNT] = {
-	[OCI_NS_PID] = CLONE_NEWPID,	 [OCI_NS_NET] = CLONE_NEWNET,
-	[OCI_NS_MNT] = CLONE_NEWNS,	 [OCI_NS_IPC] = CLONE_NEWIPC,
-	[OCI_NS_UTS] = CLONE_NEWUTS,	 [OCI_NS_USER] = CLONE_NEWUSER,
-	[OCI_NS_CGROUP] = CLONE_NEWCGROUP, [OCI_NS_TIME] = CLONE_NEWTIME,
+    [OCI_NS_PID] = CLONE_NEWPID,       [OCI_NS_NET] = CLONE_NEWNET,   [OCI_NS_MNT] = CLONE_NEWNS,
+    [OCI_NS_IPC] = CLONE_NEWIPC,       [OCI_NS_UTS] = CLONE_NEWUTS,   [OCI_NS_USER] = CLONE_NEWUSER,
+    [OCI_NS_CGROUP] = CLONE_NEWCGROUP, [OCI_NS_TIME] = CLONE_NEWTIME,
 };
 
 unsigned long ns_clone_flag(enum oci_ns ns)
@@ -146,8 +145,8 @@ int ns_write_id_maps(struct create_ctx *c)
 	if (!l->n_uid_mappings || !l->n_gid_mappings)
 		return herr_set(EINVAL, "linux.uidMappings, linux.gidMappings: a new user "
 					"namespace needs both");
-	int r = write_map(c->pid, "uid_map", l->uid_mappings, l->n_uid_mappings,
-			  "linux.uidMappings");
+	int r =
+	    write_map(c->pid, "uid_map", l->uid_mappings, l->n_uid_mappings, "linux.uidMappings");
 	if (r < 0)
 		return r;
 	return write_map(c->pid, "gid_map", l->gid_mappings, l->n_gid_mappings,
@@ -157,7 +156,7 @@ int ns_write_id_maps(struct create_ctx *c)
 /* In the init: join namespaces by path (user first, so the rest are ours to join). */
 int ns_child_join(struct create_ctx *c)
 {
-	static const enum oci_ns order[] = {OCI_NS_USER, OCI_NS_IPC, OCI_NS_UTS,
+	static const enum oci_ns order[] = {OCI_NS_USER, OCI_NS_IPC,	OCI_NS_UTS,
 					    OCI_NS_NET,	 OCI_NS_CGROUP, OCI_NS_MNT};
 	for (size_t k = 0; k < sizeof(order) / sizeof(order[0]); k++) {
 		enum oci_ns ns = order[k];

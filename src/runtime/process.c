@@ -51,7 +51,8 @@ static int find_exe(const char *name, char *const *env, char **out)
 		if (stat(name, &st) < 0)
 			return herr_sys("process.args[0]: %s", name);
 		if (!S_ISREG(st.st_mode) || !(st.st_mode & 0111))
-			return herr_set(EACCES, "process.args[0]: %s is not an executable file", name);
+			return herr_set(EACCES, "process.args[0]: %s is not an executable file",
+					name);
 		*out = strdup(name);
 		return 0;
 	}
@@ -84,9 +85,8 @@ static int set_limits(const struct oci_process *p)
 		if (r < 0)
 			return herr_ctx(r, "process.oomScoreAdj");
 	}
-	if (p->has_io_priority &&
-	    syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0,
-		    (p->ioprio_class << 13) | p->ioprio_priority) < 0)
+	if (p->has_io_priority && syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0,
+					  (p->ioprio_class << 13) | p->ioprio_priority) < 0)
 		return herr_sys("process.ioPriority");
 	if (p->has_scheduler) {
 		struct {
@@ -143,12 +143,12 @@ static int set_caps(const struct oci_caps *caps)
 {
 	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
 	struct __user_cap_data_struct d[2] = {
-		{.effective = (uint32_t)caps->effective,
-		 .permitted = (uint32_t)caps->permitted,
-		 .inheritable = (uint32_t)caps->inheritable},
-		{.effective = (uint32_t)(caps->effective >> 32),
-		 .permitted = (uint32_t)(caps->permitted >> 32),
-		 .inheritable = (uint32_t)(caps->inheritable >> 32)},
+	    {.effective = (uint32_t)caps->effective,
+	     .permitted = (uint32_t)caps->permitted,
+	     .inheritable = (uint32_t)caps->inheritable},
+	    {.effective = (uint32_t)(caps->effective >> 32),
+	     .permitted = (uint32_t)(caps->permitted >> 32),
+	     .inheritable = (uint32_t)(caps->inheritable >> 32)},
 	};
 	if (syscall(SYS_capset, &h, d) < 0)
 		return herr_sys("process.capabilities: capset");
@@ -200,7 +200,8 @@ int process_finalize(struct create_ctx *c)
 	for (int cap = 0; cap <= last; cap++)
 		if (!((caps->bounding >> cap) & 1) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 &&
 		    errno != EINVAL)
-			return herr_sys("process.capabilities.bounding: drop %s", oci_cap_name(cap));
+			return herr_sys("process.capabilities.bounding: drop %s",
+					oci_cap_name(cap));
 	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
 		return herr_sys("prctl(PR_SET_KEEPCAPS)");
 	const struct oci_user *u = &p->user;

@@ -48,8 +48,8 @@ static int make_parent_private(const char *rootfs)
 int rootfs_prepare(struct create_ctx *c, int *rootfd)
 {
 	const struct oci_linux *l = &c->cfg->linux;
-	unsigned long prop = l->rootfs_propagation_flags ? l->rootfs_propagation_flags
-							 : MS_SLAVE | MS_REC;
+	unsigned long prop =
+	    l->rootfs_propagation_flags ? l->rootfs_propagation_flags : MS_SLAVE | MS_REC;
 	if (!l->ns[OCI_NS_MNT].path) {
 		/* Nothing we mount may propagate back to the host. */
 		if (mount(NULL, "/", NULL, (prop & MS_SHARED) ? MS_SLAVE | MS_REC : prop, NULL) < 0)
@@ -136,9 +136,8 @@ static int set_sysctls(const struct oci_linux *l)
 			return herr_set(EINVAL, "linux.sysctl: invalid name \"%s\"",
 					l->sysctl[i].key);
 		/* Open through the container's /proc without following symlinks out of it. */
-		_cleanup_close_ int fd =
-			fs_openat2(AT_FDCWD, path, O_WRONLY, 0,
-				   RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
+		_cleanup_close_ int fd = fs_openat2(AT_FDCWD, path, O_WRONLY, 0,
+						    RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
 		if (fd < 0)
 			return herr_set(-fd, "linux.sysctl: %s: %s", l->sysctl[i].key,
 					strerror(-fd));

@@ -135,7 +135,7 @@ int container_run(const struct container_opts *o, int *exit_status)
 	}
 	if (r >= 0) {
 		_cleanup_free_ char *state = oci_state_hook_json(
-			o->id, c.pid, c.bundle, c.cfg->annotations_json, OCI_RUNNING);
+		    o->id, c.pid, c.bundle, c.cfg->annotations_json, OCI_RUNNING);
 		hooks_run(&c.cfg->hooks[OCI_HOOK_POSTSTART], OCI_HOOK_POSTSTART, state, true);
 		herr_clear();
 	}
@@ -145,8 +145,8 @@ int container_run(const struct container_opts *o, int *exit_status)
 			*exit_status = WIFSIGNALED(f.status) ? 128 + WTERMSIG(f.status)
 							     : WEXITSTATUS(f.status);
 		/* Without a PID namespace of its own, the init's children outlive it. */
-		if (c.cg_made && !(c.cfg->linux.ns[OCI_NS_PID].present &&
-				   !c.cfg->linux.ns[OCI_NS_PID].path))
+		if (c.cg_made &&
+		    !(c.cfg->linux.ns[OCI_NS_PID].present && !c.cfg->linux.ns[OCI_NS_PID].path))
 			cgroup_signal_all(c.cg.leaves, SIGKILL);
 		c.pid = 0;
 		closep(&c.statedir_fd); /* delete takes the lock itself */

@@ -18,8 +18,7 @@ int container_validate_id(const char *id)
 		return herr_set(EINVAL, "invalid container id \"%s\"", id);
 	for (const char *p = id; *p; p++)
 		if (!(('a' <= *p && *p <= 'z') || ('A' <= *p && *p <= 'Z') ||
-		      ('0' <= *p && *p <= '9') || *p == '_' || *p == '-' || *p == '.' ||
-		      *p == '+'))
+		      ('0' <= *p && *p <= '9') || *p == '_' || *p == '-' || *p == '.' || *p == '+'))
 			return herr_set(EINVAL,
 					"invalid container id \"%s\": only letters, digits and "
 					"_ - . + are allowed",

@@ -59,7 +59,9 @@ int sync_recv_fds(int sock, struct sync_msg *m, int *fds, size_t *n)
 {
 	union fdbuf u;
 	struct iovec iov = {.iov_base = m, .iov_len = sizeof(*m)};
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+	struct msghdr mh = {.msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = u.buf,
 			    .msg_controllen = sizeof(u.buf)};
 	*n = 0;
 	memset(m, 0, offsetof(struct sync_msg, data) + 1);

@@ -10,7 +10,8 @@
  * If rows/cols are non-zero the window size is set.
  */
 int term_open_pty(const char *ptmx_path, int *master, int *slave, unsigned rows, unsigned cols);
-/* Make fd the controlling terminal and stdin/stdout/stderr of the calling process (after setsid). */
+/* Make fd the controlling terminal and stdin/stdout/stderr of the calling process (after setsid).
+ */
 int term_make_controlling(int slave);
 
 /* Send / receive one fd with SCM_RIGHTS over a unix socket, with a short name as payload. */

@@ -40,24 +40,25 @@ static int bad_flag(const char *cmd, char **argv)
 enum { OPT_PIDFILE = 1000, OPT_CONSOLE, OPT_NOPIVOT, OPT_NOKEYRING, OPT_PRESERVE, OPT_KEEP };
 
 static const struct option create_opts[] = {
-	{"bundle", required_argument, NULL, 'b'},
-	{"pid-file", required_argument, NULL, OPT_PIDFILE},
-	{"console-socket", required_argument, NULL, OPT_CONSOLE},
-	{"no-pivot", no_argument, NULL, OPT_NOPIVOT},
-	{"no-new-keyring", no_argument, NULL, OPT_NOKEYRING},
-	{"preserve-fds", required_argument, NULL, OPT_PRESERVE},
-	{"detach", no_argument, NULL, 'd'},
-	{"keep", no_argument, NULL, OPT_KEEP},
-	{"no-subreaper", no_argument, NULL, OPT_KEEP},
-	{"help", no_argument, NULL, 'h'},
-	{NULL, 0, NULL, 0},
+    {"bundle", required_argument, NULL, 'b'},
+    {"pid-file", required_argument, NULL, OPT_PIDFILE},
+    {"console-socket", required_argument, NULL, OPT_CONSOLE},
+    {"no-pivot", no_argument, NULL, OPT_NOPIVOT},
+    {"no-new-keyring", no_argument, NULL, OPT_NOKEYRING},
+    {"preserve-fds", required_argument, NULL, OPT_PRESERVE},
+    {"detach", no_argument, NULL, 'd'},
+    {"keep", no_argument, NULL, OPT_KEEP},
+    {"no-subreaper", no_argument, NULL, OPT_KEEP},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
 };
 
 static int parse_create(int argc, char **argv, struct global_opts *g, struct container_opts *o,
 			bool is_run)
 {
 	const char *cmd = argv[0];
-	*o = (struct container_opts){.root = g->root, .bundle = ".",
+	*o = (struct container_opts){.root = g->root,
+				     .bundle = ".",
 				     .systemd_cgroup = g->systemd_cgroup,
 				     .inherited_fds = hull_inherited_fds};
 	int c;
@@ -168,9 +169,8 @@ int cmd_start(int argc, char **argv, struct global_opts *g)
 
 int cmd_kill(int argc, char **argv, struct global_opts *g)
 {
-	static const struct option opts[] = {{"all", no_argument, NULL, 'a'},
-					     {"help", no_argument, NULL, 'h'},
-					     {NULL, 0, NULL, 0}};
+	static const struct option opts[] = {
+	    {"all", no_argument, NULL, 'a'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
 	bool all = false;
 	int c;
 	opterr = 0;

@@ -100,8 +100,7 @@ int cmd_list(int argc, char **argv, struct global_opts *g)
 		else if (json) {
 			_cleanup_free_ char *one = oci_state_public_json(&st, false);
 			json_object_array_add(arr, json_tokener_parse(one));
-		}
-		else
+		} else
 			printf("%-*s%-12d%-12s%-*s%-33s%s\n", w[0], st.id, pid,
 			       oci_status_name(st.status), bw, st.bundle,
 			       st.created ? st.created : "", st.owner ? st.owner : "");
@@ -110,7 +109,7 @@ int cmd_list(int argc, char **argv, struct global_opts *g)
 	free(sts);
 	if (json) {
 		puts(json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PLAIN |
-								 JSON_C_TO_STRING_NOSLASHESCAPE));
+							     JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(arr);
 	}
 	return 0;
