@@ -9,6 +9,8 @@ bats_require_minimum_version 1.5.0
 
 setup() {
 	setup_common
+	# A spec that ignored its flags would write config.json here, not in the repo.
+	cd "$TEST_DIR" || return
 }
 
 teardown() {
@@ -55,6 +57,12 @@ SUBCOMMANDS=(create start state kill delete run list spec features)
 		[[ "$output" == *"$c"* ]]
 		[[ "${output,,}" == *usage* ]]
 	done
+}
+
+@test "spec --help only prints help" {
+	run hull spec --help
+	[ "$status" -eq 0 ]
+	[ ! -e config.json ]
 }
 
 @test "subcommand --help documents its flags" {

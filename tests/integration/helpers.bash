@@ -5,7 +5,7 @@
 #   setup() { setup_common; }
 #   teardown() { teardown_common; }
 #
-# API (see /work/notes/tests-api.md; only ever extended, never changed):
+# API (the shared test layout; only ever extended, never changed):
 #   HULL                 runtime under test (default: build-test/hull of this repo)
 #   RECVTTY              console-socket receiver (tests/helpers/recvtty.c, built by tests/run)
 #   ROOT BUNDLE ID CGPATH   set by setup_common for each test
@@ -27,6 +27,8 @@
 #   is_hull              true if $HULL is hull (not runc/crun)
 #   cgroup_dirs ID       print the cgroup dirs that exist for /hull-test/ID (all hierarchies)
 #   assert_no_leftovers [ID]   fail unless no state dir, cgroup or container process remains
+#   HULL_CMD_TIMEOUT     seconds any one `hull` command may take (default 60); past it the
+#                        command and the test's containers are killed and the test fails
 
 REPO_ROOT="$(cd "${BATS_TEST_DIRNAME:-$(dirname "${BASH_SOURCE[0]}")}/../.." && pwd)"
 HULL_BUILD_DIR="${HULL_BUILD_DIR:-$REPO_ROOT/build-test}"

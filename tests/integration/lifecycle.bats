@@ -180,16 +180,23 @@ kill_with() { # SIGNAL-ARG EXPECTED-EXIT-SIGNAL
 @test "kill --all kills every process of the container" {
 	set_args sh -c 'sleep 1000 & sleep 1000 & trap "" TERM; wait'
 	run_detached
-	# Wait until both children run.
+	pid="$(state_field "$ID" .pid)"
+	children=""
 	for _ in $(seq 100); do
-		[ "$(wc -l < "$(cgroup_dirs "$ID" | grep /pids/)/cgroup.procs")" -ge 3 ] && break
+		children="$(cat "/proc/$pid/task/$pid/children")"
+		[ "$(wc -w <<<"$children")" -ge 2 ] && break
 		sleep 0.05
 	done
+	[ "$(wc -w <<<"$children")" -ge 2 ]
 	run hull kill --all "$ID" KILL
 	[ "$status" -eq 0 ]
 	wait_for_status "$ID" stopped
-	for d in $(cgroup_dirs "$ID"); do
-		[ -z "$(cat "$d/cgroup.procs")" ]
+	for p in $pid $children; do
+		for _ in $(seq 50); do
+			pid_alive "$p" || break
+			sleep 0.05
+		done
+		pid_gone "$p"
 	done
 }
 
