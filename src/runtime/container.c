@@ -93,10 +93,15 @@ int container_state(const char *root, const char *id, struct oci_state *st)
 	if (r < 0) {
 		struct stat sb;
 		if (r == -ENOENT && stat(dir, &sb) == 0) {
-			/* A create still under way has a state dir but no state yet. */
+			/* A create under way (or one that died) has a state dir, no state yet. */
 			oci_state_clear(st);
+			herr_clear();
+			st->json = json_object_new_object();
+			json_object_object_add(st->json, "id", json_object_new_string(id));
+			st->id = (char *)json_object_get_string(json_object_object_get(st->json, "id"));
+			st->bundle = st->rootfs = st->created = st->owner = "";
 			st->status = OCI_CREATING;
-			return herr_set(EAGAIN, "container \"%s\" is being created", id);
+			return 0;
 		}
 		if (r == -ENOENT)
 			return herr_set(ENOENT, "container \"%s\" does not exist", id);
@@ -233,15 +238,17 @@ int container_delete(const char *root, const char *id, bool force)
 		return r;
 	_cleanup_state_ struct oci_state st = {0};
 	r = container_state(root, id, &st);
-	if (r == -EAGAIN && force) {
-		/* A create that died before writing its state: nothing runs, just clean. */
-		char dir[4096];
-		snprintf(dir, sizeof(dir), "%s/%s", root, id);
-		herr_clear();
-		return fs_rm_rf(dir);
-	}
 	if (r < 0)
 		return r;
+	if (st.status == OCI_CREATING) {
+		/* We hold the lock, so its create has ended: it died before its state. */
+		if (!force)
+			return herr_set(EBUSY, "container \"%s\" was never fully created (use --force)",
+					id);
+		char dir[4096];
+		snprintf(dir, sizeof(dir), "%s/%s", root, id);
+		return fs_rm_rf(dir);
+	}
 	if ((st.status == OCI_RUNNING || st.status == OCI_PAUSED) && !force)
 		return herr_set(EBUSY, "cannot delete container \"%s\" that is %s (use --force)",
 				id, oci_status_name(st.status));

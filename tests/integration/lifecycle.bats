@@ -470,3 +470,20 @@ kill_with() { # SIGNAL-ARG EXPECTED-EXIT-SIGNAL
 	[ "$status" -eq 0 ]
 	[[ "$output" == *from-cwd* ]]
 }
+
+@test "a create that died before its state is shown as creating and cleaned by delete --force" {
+	requires_hull
+	# What a runtime killed in the middle of create leaves: a state dir, no state.
+	mkdir -p "$ROOT/$ID"
+	run hull state "$ID"
+	[ "$status" -eq 0 ]
+	[ "$(jq -r .status <<<"$output")" = creating ]
+	run hull list
+	[[ "$output" == *"$ID"*creating* ]]
+	run hull delete "$ID"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"--force"* ]]
+	run hull delete --force "$ID"
+	[ "$status" -eq 0 ]
+	[ ! -e "$ROOT/$ID" ]
+}
