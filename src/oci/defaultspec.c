@@ -14,78 +14,28 @@
 
 #include "common/cleanup.h"
 #include "common/error.h"
+#include "oci/jsonbuild.h"
 
 #define SPEC_OCI_VERSION "1.2.0"
 
-/*
- * json-c reports an allocation failure by returning NULL, and json_object_object_add()
- * would store that NULL as a JSON null; one sticky flag turns any of them into a
- * failure of the whole document instead.
- */
-struct builder {
-	bool failed;
-};
-
-static struct json_object *put(struct builder *b, struct json_object *obj, const char *key,
-			       struct json_object *val)
-{
-	if (!obj || !val || json_object_object_add(obj, key, val) < 0) {
-		json_object_put(val);
-		b->failed = true;
-		return NULL;
-	}
-	return val;
-}
-
-static struct json_object *push(struct builder *b, struct json_object *arr, struct json_object *val)
-{
-	if (!arr || !val || json_object_array_add(arr, val) < 0) {
-		json_object_put(val);
-		b->failed = true;
-		return NULL;
-	}
-	return val;
-}
-
-/* A NULL-terminated list of strings as a JSON array. */
-static struct json_object *str_array(struct builder *b, const char *const *v)
-{
-	struct json_object *arr = json_object_new_array();
-
-	if (!arr)
-		b->failed = true;
-	for (; arr && *v; v++)
-		push(b, arr, json_object_new_string(*v));
-	return arr;
-}
-
-static const char *const default_caps[] = {"CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE",
-					   NULL};
+static const char *const default_caps[] = {"CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"};
 
 static const char *const default_env[] = {
-    "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm", NULL};
+    "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm"};
 
 /*
  * runc's list, plus /proc/interrupts and /sys/devices/virtual/powercap that the
  * docker and containerd defaults mask too (the latter leaks power readings usable as
  * a side channel). The runtime skips the ones a kernel does not have.
  */
-static const char *const masked_paths[] = {"/proc/acpi",
-					   "/proc/asound",
-					   "/proc/interrupts",
-					   "/proc/kcore",
-					   "/proc/keys",
-					   "/proc/latency_stats",
-					   "/proc/timer_list",
-					   "/proc/timer_stats",
-					   "/proc/sched_debug",
-					   "/sys/firmware",
-					   "/proc/scsi",
-					   "/sys/devices/virtual/powercap",
-					   NULL};
+static const char *const masked_paths[] = {
+    "/proc/acpi",	 "/proc/asound",	"/proc/interrupts", "/proc/kcore",
+    "/proc/keys",	 "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats",
+    "/proc/sched_debug", "/sys/firmware",	"/proc/scsi",	    "/sys/devices/virtual/powercap",
+};
 
-static const char *const readonly_paths[] = {
-    "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger", NULL};
+static const char *const readonly_paths[] = {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
+					     "/proc/sysrq-trigger"};
 
 struct mount_tmpl {
 	const char *dest, *type, *source;
@@ -115,57 +65,57 @@ static const char *const default_namespaces[] = {"pid",	  "network", "ipc", "uts
 static const char *const rootless_namespaces[] = {"pid",    "ipc",  "uts", "mount",
 						  "cgroup", "user", NULL};
 
-static void add_process(struct builder *b, struct json_object *spec)
+static void add_process(struct jb *b, struct json_object *spec)
 {
-	struct json_object *proc = put(b, spec, "process", json_object_new_object());
+	struct json_object *proc = jb_put(b, spec, "process", json_object_new_object());
 	struct json_object *user, *caps, *rlimits, *rl;
 
-	put(b, proc, "terminal", json_object_new_boolean(1));
-	user = put(b, proc, "user", json_object_new_object());
-	put(b, user, "uid", json_object_new_int(0));
-	put(b, user, "gid", json_object_new_int(0));
-	put(b, proc, "args", str_array(b, (const char *const[]){"sh", NULL}));
-	put(b, proc, "env", str_array(b, default_env));
-	put(b, proc, "cwd", json_object_new_string("/"));
+	jb_put(b, proc, "terminal", json_object_new_boolean(1));
+	user = jb_put(b, proc, "user", json_object_new_object());
+	jb_put(b, user, "uid", json_object_new_int(0));
+	jb_put(b, user, "gid", json_object_new_int(0));
+	jb_put(b, proc, "args", JB_STR_ARRAY(b, ((const char *const[]){"sh"})));
+	jb_put(b, proc, "env", JB_STR_ARRAY(b, default_env));
+	jb_put(b, proc, "cwd", json_object_new_string("/"));
 
-	caps = put(b, proc, "capabilities", json_object_new_object());
-	put(b, caps, "bounding", str_array(b, default_caps));
-	put(b, caps, "effective", str_array(b, default_caps));
-	put(b, caps, "permitted", str_array(b, default_caps));
+	caps = jb_put(b, proc, "capabilities", json_object_new_object());
+	jb_put(b, caps, "bounding", JB_STR_ARRAY(b, default_caps));
+	jb_put(b, caps, "effective", JB_STR_ARRAY(b, default_caps));
+	jb_put(b, caps, "permitted", JB_STR_ARRAY(b, default_caps));
 
-	rlimits = put(b, proc, "rlimits", json_object_new_array());
-	rl = push(b, rlimits, json_object_new_object());
-	put(b, rl, "type", json_object_new_string("RLIMIT_NOFILE"));
-	put(b, rl, "hard", json_object_new_int(1024));
-	put(b, rl, "soft", json_object_new_int(1024));
+	rlimits = jb_put(b, proc, "rlimits", json_object_new_array());
+	rl = jb_push(b, rlimits, json_object_new_object());
+	jb_put(b, rl, "type", json_object_new_string("RLIMIT_NOFILE"));
+	jb_put(b, rl, "hard", json_object_new_int(1024));
+	jb_put(b, rl, "soft", json_object_new_int(1024));
 
-	put(b, proc, "noNewPrivileges", json_object_new_boolean(1));
+	jb_put(b, proc, "noNewPrivileges", json_object_new_boolean(1));
 }
 
-static void add_mount(struct builder *b, struct json_object *mounts, const struct mount_tmpl *t,
+static void add_mount(struct jb *b, struct json_object *mounts, const struct mount_tmpl *t,
 		      bool rootless)
 {
-	struct json_object *m = push(b, mounts, json_object_new_object());
+	struct json_object *m = jb_push(b, mounts, json_object_new_object());
 	struct json_object *opts;
 
-	put(b, m, "destination", json_object_new_string(t->dest));
-	put(b, m, "type", json_object_new_string(t->type));
-	put(b, m, "source", json_object_new_string(t->source));
+	jb_put(b, m, "destination", json_object_new_string(t->dest));
+	jb_put(b, m, "type", json_object_new_string(t->type));
+	jb_put(b, m, "source", json_object_new_string(t->source));
 	if (!t->opts[0])
 		return;
-	opts = put(b, m, "options", json_object_new_array());
+	opts = jb_put(b, m, "options", json_object_new_array());
 	for (const char *const *o = t->opts; *o; o++) {
 		/* Only the caller's ids are mapped; uid=/gid= of others would make the mount fail.
 		 */
 		if (rootless && (!strncmp(*o, "uid=", 4) || !strncmp(*o, "gid=", 4)))
 			continue;
-		push(b, opts, json_object_new_string(*o));
+		jb_push(b, opts, json_object_new_string(*o));
 	}
 }
 
-static void add_mounts(struct builder *b, struct json_object *spec, bool rootless)
+static void add_mounts(struct jb *b, struct json_object *spec, bool rootless)
 {
-	struct json_object *mounts = put(b, spec, "mounts", json_object_new_array());
+	struct json_object *mounts = jb_put(b, spec, "mounts", json_object_new_array());
 
 	for (size_t i = 0; i < ARRAY_SIZE(default_mounts); i++) {
 		const struct mount_tmpl *t = &default_mounts[i];
@@ -176,20 +126,20 @@ static void add_mounts(struct builder *b, struct json_object *spec, bool rootles
 	}
 }
 
-static void add_id_mapping(struct builder *b, struct json_object *lx, const char *key,
+static void add_id_mapping(struct jb *b, struct json_object *lx, const char *key,
 			   unsigned int host_id)
 {
-	struct json_object *maps = put(b, lx, key, json_object_new_array());
-	struct json_object *m = push(b, maps, json_object_new_object());
+	struct json_object *maps = jb_put(b, lx, key, json_object_new_array());
+	struct json_object *m = jb_push(b, maps, json_object_new_object());
 
-	put(b, m, "containerID", json_object_new_int(0));
-	put(b, m, "hostID", json_object_new_int64(host_id));
-	put(b, m, "size", json_object_new_int(1));
+	jb_put(b, m, "containerID", json_object_new_int(0));
+	jb_put(b, m, "hostID", json_object_new_int64(host_id));
+	jb_put(b, m, "size", json_object_new_int(1));
 }
 
-static void add_linux(struct builder *b, struct json_object *spec, bool rootless)
+static void add_linux(struct jb *b, struct json_object *spec, bool rootless)
 {
-	struct json_object *lx = put(b, spec, "linux", json_object_new_object());
+	struct json_object *lx = jb_put(b, spec, "linux", json_object_new_object());
 	struct json_object *nss;
 
 	if (rootless) {
@@ -197,53 +147,49 @@ static void add_linux(struct builder *b, struct json_object *spec, bool rootless
 		add_id_mapping(b, lx, "gidMappings", getegid());
 	} else {
 		/* Rootless has no say over cgroups, so only the rootful spec denies devices. */
-		struct json_object *res = put(b, lx, "resources", json_object_new_object());
-		struct json_object *devs = put(b, res, "devices", json_object_new_array());
-		struct json_object *d = push(b, devs, json_object_new_object());
+		struct json_object *res = jb_put(b, lx, "resources", json_object_new_object());
+		struct json_object *devs = jb_put(b, res, "devices", json_object_new_array());
+		struct json_object *d = jb_push(b, devs, json_object_new_object());
 
-		put(b, d, "allow", json_object_new_boolean(0));
-		put(b, d, "access", json_object_new_string("rwm"));
+		jb_put(b, d, "allow", json_object_new_boolean(0));
+		jb_put(b, d, "access", json_object_new_string("rwm"));
 	}
 
-	nss = put(b, lx, "namespaces", json_object_new_array());
+	nss = jb_put(b, lx, "namespaces", json_object_new_array());
 	for (const char *const *ns = rootless ? rootless_namespaces : default_namespaces; *ns;
 	     ns++) {
-		struct json_object *n = push(b, nss, json_object_new_object());
+		struct json_object *n = jb_push(b, nss, json_object_new_object());
 
-		put(b, n, "type", json_object_new_string(*ns));
+		jb_put(b, n, "type", json_object_new_string(*ns));
 	}
-	put(b, lx, "maskedPaths", str_array(b, masked_paths));
-	put(b, lx, "readonlyPaths", str_array(b, readonly_paths));
+	jb_put(b, lx, "maskedPaths", JB_STR_ARRAY(b, masked_paths));
+	jb_put(b, lx, "readonlyPaths", JB_STR_ARRAY(b, readonly_paths));
 }
 
 char *oci_default_spec(bool rootless)
 {
-	struct builder b = {0};
+	struct jb b = {0};
 	struct json_object *spec = json_object_new_object();
 	struct json_object *root;
-	char *text = NULL;
+	char *text;
 
 	if (!spec) {
 		herr_set(ENOMEM, "default spec: out of memory");
 		return NULL;
 	}
 	/* Keys go in runc's order: json-c keeps insertion order when it prints. */
-	put(&b, spec, "ociVersion", json_object_new_string(SPEC_OCI_VERSION));
+	jb_put(&b, spec, "ociVersion", json_object_new_string(SPEC_OCI_VERSION));
 	add_process(&b, spec);
-	root = put(&b, spec, "root", json_object_new_object());
-	put(&b, root, "path", json_object_new_string("rootfs"));
-	put(&b, root, "readonly", json_object_new_boolean(1));
-	put(&b, spec, "hostname", json_object_new_string("hull"));
+	root = jb_put(&b, spec, "root", json_object_new_object());
+	jb_put(&b, root, "path", json_object_new_string("rootfs"));
+	jb_put(&b, root, "readonly", json_object_new_boolean(1));
+	jb_put(&b, spec, "hostname", json_object_new_string("hull"));
 	add_mounts(&b, spec, rootless);
 	add_linux(&b, spec, rootless);
 
-	if (!b.failed) {
-		const char *s = json_object_to_json_string_ext(
-		    spec, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_PRETTY_TAB |
-			      JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE);
-		text = s ? strdup(s) : NULL;
-	}
-	json_object_put(spec);
+	text = jb_finish(&b, spec,
+			 JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_PRETTY_TAB |
+			     JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE);
 	if (!text)
 		herr_set(ENOMEM, "default spec: out of memory");
 	return text;

@@ -83,35 +83,6 @@ int cfg_oom(struct oci_config *c)
 	return herr_set(ENOMEM, "%s: out of memory", c->path ? c->path : "config");
 }
 
-/* A value from the document, quoted for a message: escaped and cut short. */
-const char *cfg_quote(char *buf, const char *s)
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t o = 0, i;
-	buf[o++] = '"';
-	/* Room is kept for the longest escape plus the closing `..."`. */
-	for (i = 0; s[i] && i < 64 && o < QBUF - 10; i++) {
-		unsigned char ch = (unsigned char)s[i];
-		if (ch == '"' || ch == '\\') {
-			buf[o++] = '\\';
-			buf[o++] = (char)ch;
-		} else if (ch < 0x20 || ch == 0x7f) {
-			buf[o++] = '\\';
-			buf[o++] = 'x';
-			buf[o++] = hex[ch >> 4];
-			buf[o++] = hex[ch & 15];
-		} else {
-			buf[o++] = (char)ch;
-		}
-	}
-	if (s[i]) {
-		memcpy(buf + o, "...", 3);
-		o += 3;
-	}
-	buf[o++] = '"';
-	buf[o] = 0;
-	return buf;
-}
 int cfg_bad(struct oci_config *c, const char *path, const char *fmt, ...)
 {
 	char msg[1024];
@@ -122,44 +93,6 @@ int cfg_bad(struct oci_config *c, const char *path, const char *fmt, ...)
 	if (!*path)
 		return herr_set(EINVAL, "%s: %s", c->path, msg);
 	return herr_set(EINVAL, "%s: %s: %s", c->path, path, msg);
-}
-
-const char *jtype(struct json_object *v)
-{
-	switch (json_object_get_type(v)) {
-	case json_type_boolean:
-		return "boolean";
-	case json_type_int:
-	case json_type_double:
-		return "number";
-	case json_type_object:
-		return "object";
-	case json_type_array:
-		return "array";
-	case json_type_string:
-		return "string";
-	default:
-		return "null";
-	}
-}
-
-/* Numbers as written (json-c keeps a double's text), anything else by its type. */
-static const char *describe(char *buf, struct json_object *v)
-{
-	if (json_object_is_type(v, json_type_int)) {
-		int64_t i = json_object_get_int64(v);
-		if (i < 0)
-			snprintf(buf, QBUF, "%" PRId64, i);
-		else
-			snprintf(buf, QBUF, "%" PRIu64, json_object_get_uint64(v));
-	} else if (json_object_is_type(v, json_type_double)) {
-		snprintf(buf, QBUF, "%.40s", json_object_to_json_string(v));
-	} else if (json_object_is_type(v, json_type_string)) {
-		snprintf(buf, QBUF, "string %s", Q(json_object_get_string(v)));
-	} else {
-		snprintf(buf, QBUF, "%s", jtype(v));
-	}
-	return buf;
 }
 
 /* Paths are cut at JP bytes; a cut path still reads fine in a message. */
@@ -241,7 +174,7 @@ int rd_int(struct oci_config *c, struct json_object *v, const char *path, int64_
 		}
 	}
 	return cfg_bad(c, path, "expected an integer from %" PRId64 " to %" PRId64 ", got %s", min,
-		       max, describe((char[QBUF]){0}, v));
+		       max, JD_DESCRIBE(v));
 }
 
 int rd_u64(struct oci_config *c, struct json_object *v, const char *path, uint64_t *out)
@@ -251,7 +184,7 @@ int rd_u64(struct oci_config *c, struct json_object *v, const char *path, uint64
 		return 1;
 	}
 	return cfg_bad(c, path, "expected an integer from 0 to %" PRIu64 ", got %s", UINT64_MAX,
-		       describe((char[QBUF]){0}, v));
+		       JD_DESCRIBE(v));
 }
 
 int check_str(struct oci_config *c, const char *path, const char *s, unsigned chk)

@@ -6,12 +6,13 @@
  */
 #pragma once
 #include "config.h"
+#include "common/jsondesc.h"
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#define JP   512 /* JSON path buffer */
-#define QBUF 160 /* a quoted value in a message */
+#define JP   512     /* JSON path buffer */
+#define QBUF JD_QBUF /* a quoted value in a message */
 
 #define TRY(x)                                                                                     \
 	do {                                                                                       \
@@ -32,10 +33,9 @@ void arena_free(void *arena);
 int cfg_oom(struct oci_config *c);
 int cfg_bad(struct oci_config *c, const char *path, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-/* Quote a document value into buf (QBUF bytes), escaped and cut short; returns buf. */
-const char *cfg_quote(char *buf, const char *s);
-#define Q(s) cfg_quote((char[QBUF]){0}, (s))
-const char *jtype(struct json_object *v); /* "string", "number", ... */
+/* A document value quoted for a message, and a value's type ("string", "number", ...). */
+#define Q(s)	 JD_Q(s)
+#define jtype(v) jd_type(v)
 
 /* JSON paths for messages, built in JP-byte buffers and cut short when longer. */
 void jput(char *buf, const char *s);			  /* append */

@@ -16,6 +16,7 @@
 #include "seccomp.h"
 #include "common/cleanup.h"
 #include "common/error.h"
+#include "common/jsondesc.h"
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -42,7 +43,6 @@
 #endif
 
 #define JP    512 /* JSON path buffer */
-#define QBUF  160 /* a quoted value in a message */
 #define NARGS 6	  /* a syscall has at most six arguments */
 
 struct hull_seccomp {
@@ -69,25 +69,7 @@ struct ctx {
 
 /* ---- messages ---- */
 
-/* A value from the document, quoted for a message: escaped and cut short. */
-static const char *quote(char *buf, const char *s)
-{
-	size_t o = 0, i;
-	buf[o++] = '"';
-	/* Room for one escape (4), then `..."` and the NUL (5). */
-	for (i = 0; s[i] && i < 64 && o + 9 <= QBUF; i++) {
-		unsigned char ch = (unsigned char)s[i];
-		if (ch == '"' || ch == '\\')
-			o += snprintf(buf + o, QBUF - o, "\\%c", ch);
-		else if (ch < 0x20 || ch == 0x7f)
-			o += snprintf(buf + o, QBUF - o, "\\x%02x", ch);
-		else
-			buf[o++] = (char)ch;
-	}
-	snprintf(buf + o, QBUF - o, "%s\"", s[i] ? "..." : "");
-	return buf;
-}
-#define Q(s) quote((char[QBUF]){0}, (s))
+#define Q(s) JD_Q(s)
 
 static int bad(const struct ctx *c, const char *path, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -99,43 +81,6 @@ static int bad(const struct ctx *c, const char *path, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	return herr_set(EINVAL, "%s: %s: %s", c->file, path, msg);
-}
-
-static const char *jtype(struct json_object *v)
-{
-	switch (json_object_get_type(v)) {
-	case json_type_boolean:
-		return "boolean";
-	case json_type_int:
-	case json_type_double:
-		return "number";
-	case json_type_object:
-		return "object";
-	case json_type_array:
-		return "array";
-	case json_type_string:
-		return "string";
-	default:
-		return "null";
-	}
-}
-
-static const char *describe(char *buf, struct json_object *v)
-{
-	if (json_object_is_type(v, json_type_int)) {
-		int64_t i = json_object_get_int64(v);
-		if (i < 0)
-			snprintf(buf, QBUF, "%" PRId64, i);
-		else
-			snprintf(buf, QBUF, "%" PRIu64, json_object_get_uint64(v));
-	} else if (json_object_is_type(v, json_type_double)) {
-		snprintf(buf, QBUF, "%.40s", json_object_to_json_string(v));
-	} else if (json_object_is_type(v, json_type_string)) {
-		snprintf(buf, QBUF, "string %s", Q(json_object_get_string(v)));
-	} else {
-		snprintf(buf, QBUF, "%s", jtype(v));
-	}
-	return buf;
 }
 
 /* ---- typed readers: look `key` up in obj at `where`; 0 absent, 1 read, <0 error ---- */
@@ -172,7 +117,7 @@ static int want_type(const struct ctx *c, struct json_object *v, const char *pat
 	    [json_type_string] = "a string",
 	};
 	if (!json_object_is_type(v, t))
-		return bad(c, path, "expected %s, got %s", names[t], jtype(v));
+		return bad(c, path, "expected %s, got %s", names[t], jd_type(v));
 	return 1;
 }
 
@@ -211,8 +156,7 @@ static int rd_u64(const struct ctx *c, struct json_object *obj, const char *wher
 		*out = json_object_get_uint64(v);
 		return 1;
 	}
-	return bad(c, p, "expected an integer from 0 to %" PRIu64 ", got %s", max,
-		   describe((char[QBUF]){0}, v));
+	return bad(c, p, "expected an integer from 0 to %" PRIu64 ", got %s", max, JD_DESCRIBE(v));
 }
 
 /* ---- names ---- */
