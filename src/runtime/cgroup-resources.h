@@ -10,9 +10,10 @@
 #include "oci/resources.h"
 
 /*
- * The device rules to enforce: runc's defaults (deny everything, then allow the
- * standard nodes /dev/null zero full random urandom tty console ptmx pts/* and
- * the like) followed by linux.resources.devices, in order. *out is malloc'd.
+ * The device rules to enforce, in runc's order: deny everything, then
+ * linux.resources.devices in order, then runc's defaults (mknod of any node,
+ * /dev/null zero full random urandom tty ptmx, pts/N, net/tun), which come last
+ * as in runc (see cgroup-devices.c). *out is malloc'd.
  */
 int cgroup_device_rules(const struct oci_config *cfg, const struct oci_resources *r,
 			struct oci_dev_rule **out, size_t *n);
@@ -37,5 +38,9 @@ int cgroup_v1_apply(char *const *leaves, const struct oci_resources *r,
 int cgroup_v2_apply(const char *leaf, const struct oci_resources *r,
 		    const struct oci_dev_rule *rules, size_t n_rules, bool update, bool partial);
 
-/* Attach a BPF_CGROUP_DEVICE program enforcing rules to the cgroup2 dir fd. */
+/*
+ * Attach a BPF_CGROUP_DEVICE program enforcing rules (v1 semantics, as listed by
+ * cgroup_device_rules) to the cgroup2 dir fd, replacing the programs attached
+ * there before (the new one is attached first, so no access slips through).
+ */
 int cgroup_v2_devices_attach(int dirfd, const struct oci_dev_rule *rules, size_t n);

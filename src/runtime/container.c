@@ -1,5 +1,6 @@
 /* Lifecycle operations on a container that exists: run, start, state, kill, delete, list. */
 #include "internal.h"
+#include "control.h"
 #include "hooks.h"
 #include "sync.h"
 #include "terminal.h"
@@ -98,7 +99,8 @@ int container_state(const char *root, const char *id, struct oci_state *st)
 			herr_clear();
 			st->json = json_object_new_object();
 			json_object_object_add(st->json, "id", json_object_new_string(id));
-			st->id = (char *)json_object_get_string(json_object_object_get(st->json, "id"));
+			st->id =
+			    (char *)json_object_get_string(json_object_object_get(st->json, "id"));
 			st->bundle = st->rootfs = st->created = st->owner = "";
 			st->status = OCI_CREATING;
 			return 0;
@@ -201,8 +203,9 @@ int container_kill(const char *root, const char *id, int sig, bool all)
 	_cleanup_close_ int pidfd = open_init(&st);
 	if (pidfd < 0)
 		return herr_set(ESRCH, "container \"%s\" is not running", id);
-	if (all && st.cgroup_leaves)
-		cgroup_signal_all(st.cgroup_leaves, sig);
+	/* --all goes through the cgroups: cgroup.kill, or freeze + signal + thaw. */
+	if (all && st.cgroup_leaves && (r = container_kill_leaves(st.cgroup_leaves, sig)) < 0)
+		return r;
 	if (pidfd_send_signal(pidfd, sig, NULL, 0) < 0 && errno != ESRCH)
 		return herr_sys("cannot signal container \"%s\"", id);
 	return 0;
@@ -243,8 +246,8 @@ int container_delete(const char *root, const char *id, bool force)
 	if (st.status == OCI_CREATING) {
 		/* We hold the lock, so its create has ended: it died before its state. */
 		if (!force)
-			return herr_set(EBUSY, "container \"%s\" was never fully created (use --force)",
-					id);
+			return herr_set(
+			    EBUSY, "container \"%s\" was never fully created (use --force)", id);
 		char dir[4096];
 		snprintf(dir, sizeof(dir), "%s/%s", root, id);
 		return fs_rm_rf(dir);

@@ -6,6 +6,7 @@
 #include "internal.h"
 #include "hooks.h"
 #include "seccomp.h"
+#include "cgroup-resources.h"
 #include "sync.h"
 #include "terminal.h"
 #include "common/cleanup.h"
@@ -51,6 +52,8 @@ void create_ctx_free(struct create_ctx *c)
 	cgroup_set_free(&c->cg);
 	cgroup_join_close(&c->cg_join);
 	hull_seccomp_free(c->seccomp);
+	oci_resources_free(c->resources);
+	free(c->dev_rules);
 	oci_config_free(c->cfg);
 	free(c->bundle);
 	free(c->rootfs);
@@ -160,6 +163,16 @@ static int load_bundle(struct create_ctx *c)
 				where);
 	if ((r = check_sysctls(cfg)) < 0)
 		return r;
+	if (l->resources) {
+		r = oci_resources_parse(l->resources, where, "linux.resources", &c->resources);
+		if (r < 0)
+			return r;
+	} else if (!(c->resources = calloc(1, sizeof(*c->resources)))) {
+		return herr_set(ENOMEM, "out of memory");
+	}
+	if ((l->cgroups_path || l->resources) &&
+	    (r = cgroup_device_rules(cfg, c->resources, &c->dev_rules, &c->n_dev_rules)) < 0)
+		return r;
 	/* Compiled here, so a bad profile fails before anything exists. */
 	r = hull_seccomp_build(l->seccomp, where, &c->seccomp);
 	if (r < 0)
@@ -226,6 +239,13 @@ static int hand_over_v1_cgroups(struct create_ctx *c)
 			      c->o->systemd_cgroup, CGROUP_V1, &c->cg);
 	if (r < 0)
 		return r;
+	/* Limits first: the init runs nothing until it has joined. */
+	if (c->cg.leaves && c->cg.leaves[from]) {
+		r = cgroup_v1_apply(c->cg.leaves + from, c->resources, c->dev_rules, c->n_dev_rules,
+				    false);
+		if (r < 0)
+			return herr_ctx(r, "%s", c->cfg->path);
+	}
 	struct cgroup_join j = {.v2_dirfd = -1};
 	r = cgroup_join_open(&c->cg, from, &j);
 	if (r >= 0)
@@ -356,6 +376,13 @@ int create_container(struct create_ctx *c, int *pty)
 		r = cgroup_create(cgp ? cgp : c->o->id, c->o->systemd_cgroup, CGROUP_V2, &c->cg);
 		if (r < 0 || (r = cgroup_join_open(&c->cg, 0, &c->cg_join)) < 0)
 			goto fail;
+		if (c->cg_join.v2_leaf &&
+		    (r = cgroup_v2_apply(c->cg_join.v2_leaf, c->resources, c->dev_rules,
+					 c->n_dev_rules, false,
+					 cgroup_detect_layout() != CGROUP_UNIFIED)) < 0) {
+			herr_ctx(r, "%s", c->cfg->path);
+			goto fail;
+		}
 	} else if (c->o->systemd_cgroup) {
 		r = cgroup_create("", true, CGROUP_ALL, &c->cg);
 		goto fail;

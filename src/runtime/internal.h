@@ -5,6 +5,7 @@
 #include "oci/config.h"
 #include "container.h"
 #include "cgroup.h"
+#include "oci/resources.h"
 
 struct create_ctx {
 	const struct container_opts *o;
@@ -28,9 +29,12 @@ struct create_ctx {
 	pid_t pid;
 	int pidfd;
 	int preserve_fds;
-	bool run_mode;		      /* foreground or detached run: no fifo */
-	struct hull_seccomp *seccomp; /* compiled linux.seccomp, or NULL */
-	unsigned long unshare_flags;  /* new namespaces the init makes after joining a user ns */
+	bool run_mode;			 /* foreground or detached run: no fifo */
+	struct hull_seccomp *seccomp;	 /* compiled linux.seccomp, or NULL */
+	struct oci_resources *resources; /* linux.resources (empty if absent) */
+	struct oci_dev_rule *dev_rules;	 /* what the devices cgroup enforces */
+	size_t n_dev_rules;
+	unsigned long unshare_flags; /* new namespaces the init makes after joining a user ns */
 };
 
 /* namespaces.c */

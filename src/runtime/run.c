@@ -128,6 +128,8 @@ int container_run(const struct container_opts *o, int *exit_status)
 		}
 	}
 	int r = create_container(&c, &f.pty);
+	/* Created: other commands (kill, delete --force) may act on it now. */
+	closep(&c.statedir_fd);
 	if (r >= 0) {
 		r = wait_exec(&c);
 		if (r < 0)
@@ -149,9 +151,11 @@ int container_run(const struct container_opts *o, int *exit_status)
 		    !(c.cfg->linux.ns[OCI_NS_PID].present && !c.cfg->linux.ns[OCI_NS_PID].path))
 			cgroup_signal_all(c.cg.leaves, SIGKILL);
 		c.pid = 0;
-		closep(&c.statedir_fd); /* delete takes the lock itself */
+		/* Someone may have deleted it already (delete --force): that is fine. */
 		int r2 = container_delete(o->root, o->id, true);
-		if (r >= 0)
+		if (r2 == -ENOENT)
+			herr_clear();
+		else if (r >= 0)
 			r = r2;
 	}
 	closep(&f.pty);

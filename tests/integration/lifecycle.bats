@@ -487,3 +487,22 @@ kill_with() { # SIGNAL-ARG EXPECTED-EXIT-SIGNAL
 	[ "$status" -eq 0 ]
 	[ ! -e "$ROOT/$ID" ]
 }
+
+@test "delete --force of a container that a foreground run is waiting for" {
+	set_args sleep 1000
+	(
+		rc=0
+		"$HULL" --root "$ROOT" run --bundle "$BUNDLE" "$ID" >"$TEST_DIR/fg.out" 2>&1 || rc=$?
+		echo "$rc" >"$TEST_DIR/fg.rc"
+	) &
+	local fg=$!
+	wait_for_status "$ID" running
+	run timeout 20 "$HULL" --root "$ROOT" delete --force "$ID"
+	[ "$status" -eq 0 ]
+	wait "$fg"
+	# The foreground run reports the kill, not an error of its own.
+	[ "$(cat "$TEST_DIR/fg.rc")" -eq 137 ]
+	run hull state "$ID"
+	[ "$status" -ne 0 ]
+	assert_no_leftovers
+}

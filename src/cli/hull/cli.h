@@ -25,3 +25,8 @@ int cmd_delete(int argc, char **argv, struct global_opts *g);
 int cmd_list(int argc, char **argv, struct global_opts *g);
 int cmd_spec(int argc, char **argv, struct global_opts *g);
 int cmd_features(int argc, char **argv, struct global_opts *g);
+int cmd_pause(int argc, char **argv, struct global_opts *g);
+int cmd_resume(int argc, char **argv, struct global_opts *g);
+int cmd_ps(int argc, char **argv, struct global_opts *g);
+int cmd_events(int argc, char **argv, struct global_opts *g);
+int cmd_update(int argc, char **argv, struct global_opts *g);

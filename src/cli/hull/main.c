@@ -26,6 +26,11 @@ static const struct {
 	{"kill", cmd_kill, "send a signal to a container's init"},
 	{"delete", cmd_delete, "delete a container"},
 	{"list", cmd_list, "list containers"},
+	{"ps", cmd_ps, "list the processes in a container"},
+	{"pause", cmd_pause, "freeze every process of a container"},
+	{"resume", cmd_resume, "thaw a paused container"},
+	{"update", cmd_update, "change a container's resources"},
+	{"events", cmd_events, "print a container's statistics and OOM events"},
 	{"spec", cmd_spec, "write a new config.json"},
 	{"features", cmd_features, "print the features this runtime supports"},
 };
