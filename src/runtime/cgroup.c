@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <time.h>
+#include <unistd.h>
 
 enum cgroup_layout cgroup_detect_layout(void)
 {
@@ -200,9 +201,17 @@ static int cpuset_inherit(const char *mountpoint, const char *dir)
  */
 int cgroup_create(const char *path, bool systemd, enum cgroup_which which, struct cgroup_set *out)
 {
-	if (systemd)
+	/*
+	 * slice:prefix:name means "ask systemd for a scope"; without systemd there is
+	 * nobody to own such a tree, so making one on cgroupfs would only pretend.
+	 */
+	if (systemd) {
+		if (access("/run/systemd/system", F_OK) == 0)
+			return herr_set(ENOTSUP, "--systemd-cgroup: hull does not manage cgroups "
+						 "through systemd yet; use a cgroupfs cgroupsPath");
 		return herr_set(ENOTSUP, "--systemd-cgroup: systemd is not running on this host "
-					 "(PID 1 is not systemd); use cgroupfs paths instead");
+					 "(no /run/systemd/system); use a cgroupfs cgroupsPath");
+	}
 	int r = check_path(path);
 	if (r < 0)
 		return r;
