@@ -3,11 +3,11 @@
 #include <stdbool.h>
 
 struct global_opts {
-	const char *root;     /* --root; default /run/hull */
-	const char *log;      /* --log */
-	const char *log_format; /* --log-format text|json */
-	bool debug;           /* --debug */
-	bool systemd_cgroup;  /* --systemd-cgroup */
+	const char *root;	     /* --root; default /run/hull */
+	const char *log;	     /* --log */
+	const char *log_format;	     /* --log-format text|json */
+	bool debug;		     /* --debug */
+	bool systemd_cgroup;	     /* --systemd-cgroup */
 	bool rootless_set, rootless; /* --rootless true|false */
 };
 
@@ -30,3 +30,8 @@ int cmd_resume(int argc, char **argv, struct global_opts *g);
 int cmd_ps(int argc, char **argv, struct global_opts *g);
 int cmd_events(int argc, char **argv, struct global_opts *g);
 int cmd_update(int argc, char **argv, struct global_opts *g);
+
+/* args.c: the error of the last library call (returns 1), a bad flag, the id argument. */
+int cli_fail(void);
+int cli_bad_flag(const char *cmd, char **argv);
+const char *cli_need_id(int argc, char **argv, const char *cmd, const char *usage);

@@ -17,28 +17,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static int fail(void)
-{
-	log_error("%s", herr_msg());
-	return 1;
-}
-
-static int bad_flag(const char *cmd, char **argv)
-{
-	log_error("%s: unknown or incomplete option \"%s\" (see hull %s --help)", cmd,
-		  argv[optind - 1], cmd);
-	return 1;
-}
-
-static const char *need_id(int argc, char **argv, const char *cmd, const char *usage)
-{
-	if (optind >= argc) {
-		log_error("%s: missing container id (usage: hull %s %s)", cmd, cmd, usage);
-		return NULL;
-	}
-	return argv[optind];
-}
-
 /* pause and resume: just the id. */
 static int id_only(int argc, char **argv, const char *text, const char **id)
 {
@@ -47,11 +25,11 @@ static int id_only(int argc, char **argv, const char *text, const char **id)
 	opterr = 0;
 	while ((c = getopt_long_only(argc, argv, "+h", opts, NULL)) != -1) {
 		if (c != 'h')
-			return bad_flag(argv[0], argv);
+			return cli_bad_flag(argv[0], argv);
 		printf("Usage: hull %s ID\n\n%s\n", argv[0], text);
 		return 0;
 	}
-	*id = need_id(argc, argv, argv[0], "ID");
+	*id = cli_need_id(argc, argv, argv[0], "ID");
 	return *id ? -1 : 1;
 }
 
@@ -61,7 +39,7 @@ int cmd_pause(int argc, char **argv, struct global_opts *g)
 	int r = id_only(argc, argv, "Freeze every process of a running container.", &id);
 	if (r >= 0)
 		return r;
-	return container_pause(g->root, id) < 0 ? fail() : 0;
+	return container_pause(g->root, id) < 0 ? cli_fail() : 0;
 }
 
 int cmd_resume(int argc, char **argv, struct global_opts *g)
@@ -70,7 +48,7 @@ int cmd_resume(int argc, char **argv, struct global_opts *g)
 	int r = id_only(argc, argv, "Thaw a paused container.", &id);
 	if (r >= 0)
 		return r;
-	return container_resume(g->root, id) < 0 ? fail() : 0;
+	return container_resume(g->root, id) < 0 ? cli_fail() : 0;
 }
 
 /* ---- ps ---- */
@@ -194,19 +172,19 @@ int cmd_ps(int argc, char **argv, struct global_opts *g)
 			       "their PIDs.\n");
 			return 0;
 		} else
-			return bad_flag("ps", argv);
+			return cli_bad_flag("ps", argv);
 	}
 	if (strcmp(format, "table") && strcmp(format, "json")) {
 		log_error("ps: --format: unknown format \"%s\" (table or json)", format);
 		return 1;
 	}
-	const char *id = need_id(argc, argv, "ps", "[--format table|json] ID [PS OPTIONS...]");
+	const char *id = cli_need_id(argc, argv, "ps", "[--format table|json] ID [PS OPTIONS...]");
 	if (!id)
 		return 1;
 	_cleanup_free_ pid_t *pids = NULL;
 	size_t n;
 	if (container_ps(g->root, id, &pids, &n) < 0)
-		return fail();
+		return cli_fail();
 	if (!strcmp(format, "json")) {
 		if (optind + 1 < argc) {
 			log_error("ps: PS OPTIONS do not go with --format json");
@@ -233,7 +211,7 @@ int cmd_ps(int argc, char **argv, struct global_opts *g)
 	_cleanup_free_ char *out = NULL;
 	fflush(stdout);
 	if (run_ps(args, &out) < 0 || ps_filter(out, pids, n) < 0)
-		return fail();
+		return cli_fail();
 	return 0;
 }
 
@@ -317,13 +295,14 @@ int cmd_events(int argc, char **argv, struct global_opts *g)
 			       "once.\n");
 			return 0;
 		default:
-			return bad_flag("events", argv);
+			return cli_bad_flag("events", argv);
 		}
 	}
-	const char *id = need_id(argc, argv, "events", "[--stats] [--interval 5s] ID");
+	const char *id = cli_need_id(argc, argv, "events", "[--stats] [--interval 5s] ID");
 	if (!id)
 		return 1;
-	return container_events(g->root, id, stats, interval, print_event, NULL) < 0 ? fail() : 0;
+	return container_events(g->root, id, stats, interval, print_event, NULL) < 0 ? cli_fail()
+										     : 0;
 }
 
 /* ---- update ---- */
@@ -548,11 +527,11 @@ int cmd_update(int argc, char **argv, struct global_opts *g)
 			       "  --pids-limit N, --blkio-weight N\n");
 			return 0;
 		} else if (c == '?' || c == ':')
-			return bad_flag("update", argv);
+			return cli_bad_flag("update", argv);
 		else
 			nflags++;
 	}
-	const char *id = need_id(argc, argv, "update", "[options] ID");
+	const char *id = cli_need_id(argc, argv, "update", "[options] ID");
 	if (!id)
 		return 1;
 	if (optind + 1 < argc) {
@@ -567,7 +546,7 @@ int cmd_update(int argc, char **argv, struct global_opts *g)
 	}
 	struct oci_resources *r = NULL;
 	if (file && read_resources(file, &r) < 0)
-		return fail();
+		return cli_fail();
 	if (!r && !(r = calloc(1, sizeof(*r)))) {
 		log_error("out of memory");
 		return 1;
@@ -577,9 +556,9 @@ int cmd_update(int argc, char **argv, struct global_opts *g)
 	int idx = 0;
 	while (!ret && (c = getopt_long_only(argc, argv, "+r:h", opts, &idx)) != -1)
 		if (c != U_RESOURCES && update_flag(r, c, opts[idx].name, optarg) < 0)
-			ret = fail();
+			ret = cli_fail();
 	if (!ret && container_update(g->root, id, r) < 0)
-		ret = fail();
+		ret = cli_fail();
 	oci_resources_free(r);
 	return ret;
 }

@@ -14,29 +14,6 @@
 
 extern uint64_t hull_inherited_fds;
 
-static int fail(void)
-{
-	log_error("%s", herr_msg());
-	return 1;
-}
-
-/* One positional argument: the container id. */
-static const char *need_id(int argc, char **argv, const char *cmd, const char *usage)
-{
-	if (optind >= argc) {
-		log_error("%s: missing container id (usage: hull %s %s)", cmd, cmd, usage);
-		return NULL;
-	}
-	return argv[optind];
-}
-
-static int bad_flag(const char *cmd, char **argv)
-{
-	log_error("%s: unknown or incomplete option \"%s\" (see hull %s --help)", cmd,
-		  argv[optind - 1], cmd);
-	return 1;
-}
-
 enum { OPT_PIDFILE = 1000, OPT_CONSOLE, OPT_NOPIVOT, OPT_NOKEYRING, OPT_PRESERVE, OPT_KEEP };
 
 static const struct option create_opts[] = {
@@ -94,7 +71,7 @@ static int parse_create(int argc, char **argv, struct global_opts *g, struct con
 		}
 		case 'd':
 			if (!is_run)
-				return bad_flag(cmd, argv);
+				return cli_bad_flag(cmd, argv);
 			o->detach = true;
 			break;
 		case OPT_KEEP:
@@ -115,10 +92,10 @@ static int parse_create(int argc, char **argv, struct global_opts *g, struct con
 				      : "");
 			return 0;
 		default:
-			return bad_flag(cmd, argv);
+			return cli_bad_flag(cmd, argv);
 		}
 	}
-	o->id = need_id(argc, argv, cmd, "[options] ID");
+	o->id = cli_need_id(argc, argv, cmd, "[options] ID");
 	if (!o->id)
 		return 1;
 	return -1;
@@ -130,7 +107,7 @@ int cmd_create(int argc, char **argv, struct global_opts *g)
 	int r = parse_create(argc, argv, g, &o, false);
 	if (r >= 0)
 		return r;
-	return container_create(&o) < 0 ? fail() : 0;
+	return container_create(&o) < 0 ? cli_fail() : 0;
 }
 
 int cmd_run(int argc, char **argv, struct global_opts *g)
@@ -141,7 +118,7 @@ int cmd_run(int argc, char **argv, struct global_opts *g)
 		return r;
 	int status;
 	if (container_run(&o, &status) < 0)
-		return fail();
+		return cli_fail();
 	return status;
 }
 
@@ -161,10 +138,10 @@ int cmd_start(int argc, char **argv, struct global_opts *g)
 	if (r >= 0)
 		return r;
 	optind = 1;
-	const char *id = need_id(argc, argv, "start", "ID");
+	const char *id = cli_need_id(argc, argv, "start", "ID");
 	if (!id)
 		return 1;
-	return container_start(g->root, id) < 0 ? fail() : 0;
+	return container_start(g->root, id) < 0 ? cli_fail() : 0;
 }
 
 int cmd_kill(int argc, char **argv, struct global_opts *g)
@@ -183,9 +160,9 @@ int cmd_kill(int argc, char **argv, struct global_opts *g)
 			       "--all to every process in it.\n");
 			return 0;
 		} else
-			return bad_flag("kill", argv);
+			return cli_bad_flag("kill", argv);
 	}
-	const char *id = need_id(argc, argv, "kill", "[--all] ID [SIGNAL]");
+	const char *id = cli_need_id(argc, argv, "kill", "[--all] ID [SIGNAL]");
 	if (!id)
 		return 1;
 	int sig = SIGTERM;
@@ -196,7 +173,7 @@ int cmd_kill(int argc, char **argv, struct global_opts *g)
 			return 1;
 		}
 	}
-	return container_kill(g->root, id, sig, all) < 0 ? fail() : 0;
+	return container_kill(g->root, id, sig, all) < 0 ? cli_fail() : 0;
 }
 
 int cmd_delete(int argc, char **argv, struct global_opts *g)
@@ -215,16 +192,16 @@ int cmd_delete(int argc, char **argv, struct global_opts *g)
 			       "with --force, kill it first whatever its state.\n");
 			return 0;
 		} else
-			return bad_flag("delete", argv);
+			return cli_bad_flag("delete", argv);
 	}
-	const char *id = need_id(argc, argv, "delete", "[--force] ID");
+	const char *id = cli_need_id(argc, argv, "delete", "[--force] ID");
 	if (!id)
 		return 1;
 	if (container_delete(g->root, id, force) < 0) {
 		/* runc: deleting what does not exist with --force is not an error */
 		if (force && herr_code() == ENOENT)
 			return 0;
-		return fail();
+		return cli_fail();
 	}
 	return 0;
 }

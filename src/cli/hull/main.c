@@ -19,20 +19,20 @@ static const struct {
 	int (*fn)(int, char **, struct global_opts *);
 	const char *help;
 } commands[] = {
-	{"create", cmd_create, "create a container"},
-	{"start", cmd_start, "start a created container"},
-	{"run", cmd_run, "create and start a container"},
-	{"state", cmd_state, "print the state of a container"},
-	{"kill", cmd_kill, "send a signal to a container's init"},
-	{"delete", cmd_delete, "delete a container"},
-	{"list", cmd_list, "list containers"},
-	{"ps", cmd_ps, "list the processes in a container"},
-	{"pause", cmd_pause, "freeze every process of a container"},
-	{"resume", cmd_resume, "thaw a paused container"},
-	{"update", cmd_update, "change a container's resources"},
-	{"events", cmd_events, "print a container's statistics and OOM events"},
-	{"spec", cmd_spec, "write a new config.json"},
-	{"features", cmd_features, "print the features this runtime supports"},
+    {"create", cmd_create, "create a container"},
+    {"start", cmd_start, "start a created container"},
+    {"run", cmd_run, "create and start a container"},
+    {"state", cmd_state, "print the state of a container"},
+    {"kill", cmd_kill, "send a signal to a container's init"},
+    {"delete", cmd_delete, "delete a container"},
+    {"list", cmd_list, "list containers"},
+    {"ps", cmd_ps, "list the processes in a container"},
+    {"pause", cmd_pause, "freeze every process of a container"},
+    {"resume", cmd_resume, "thaw a paused container"},
+    {"update", cmd_update, "change a container's resources"},
+    {"events", cmd_events, "print a container's statistics and OOM events"},
+    {"spec", cmd_spec, "write a new config.json"},
+    {"features", cmd_features, "print the features this runtime supports"},
 };
 
 static void usage(FILE *f)
@@ -41,15 +41,16 @@ static void usage(FILE *f)
 		   "hull is an OCI container runtime.\n\nCommands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
-	fprintf(f, "\nGlobal options:\n"
-		   "  --root DIR             state directory (default /run/hull)\n"
-		   "  --log FILE             write log messages to FILE\n"
-		   "  --log-format FORMAT    text or json (default text)\n"
-		   "  --debug                log debug messages\n"
-		   "  --systemd-cgroup       treat cgroupsPath as slice:prefix:name (needs systemd)\n"
-		   "  --rootless true|false  accepted for compatibility\n"
-		   "  -v, --version          print the version\n"
-		   "  -h, --help             print this help\n");
+	fprintf(f,
+		"\nGlobal options:\n"
+		"  --root DIR             state directory (default /run/hull)\n"
+		"  --log FILE             write log messages to FILE\n"
+		"  --log-format FORMAT    text or json (default text)\n"
+		"  --debug                log debug messages\n"
+		"  --systemd-cgroup       treat cgroupsPath as slice:prefix:name (needs systemd)\n"
+		"  --rootless true|false  accepted for compatibility\n"
+		"  -v, --version          print the version\n"
+		"  -h, --help             print this help\n");
 }
 
 int main(int argc, char **argv)
@@ -63,16 +64,16 @@ int main(int argc, char **argv)
 
 	struct global_opts g = {.root = "/run/hull"};
 	static const struct option opts[] = {
-		{"root", required_argument, NULL, 'r'},
-		{"log", required_argument, NULL, 'l'},
-		{"log-format", required_argument, NULL, 'f'},
-		{"debug", no_argument, NULL, 'd'},
-		{"systemd-cgroup", no_argument, NULL, 's'},
-		{"rootless", required_argument, NULL, 'R'},
-		{"criu", required_argument, NULL, 'c'},
-		{"version", no_argument, NULL, 'v'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"root", required_argument, NULL, 'r'},
+	    {"log", required_argument, NULL, 'l'},
+	    {"log-format", required_argument, NULL, 'f'},
+	    {"debug", no_argument, NULL, 'd'},
+	    {"systemd-cgroup", no_argument, NULL, 's'},
+	    {"rootless", required_argument, NULL, 'R'},
+	    {"criu", required_argument, NULL, 'c'},
+	    {"version", no_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	int c;
 	opterr = 0;
@@ -86,8 +87,9 @@ int main(int argc, char **argv)
 			break;
 		case 'f':
 			if (strcmp(optarg, "text") && strcmp(optarg, "json")) {
-				fprintf(stderr, "hull: --log-format: unknown format \"%s\" "
-						"(text or json)\n",
+				fprintf(stderr,
+					"hull: --log-format: unknown format \"%s\" "
+					"(text or json)\n",
 					optarg);
 				return 1;
 			}
