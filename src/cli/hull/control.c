@@ -35,7 +35,7 @@ static int id_only(int argc, char **argv, const char *text, const char **id)
 
 int cmd_pause(int argc, char **argv, struct global_opts *g)
 {
-	const char *id;
+	const char *id = NULL;
 	int r = id_only(argc, argv, "Freeze every process of a running container.", &id);
 	if (r >= 0)
 		return r;
@@ -44,7 +44,7 @@ int cmd_pause(int argc, char **argv, struct global_opts *g)
 
 int cmd_resume(int argc, char **argv, struct global_opts *g)
 {
-	const char *id;
+	const char *id = NULL;
 	int r = id_only(argc, argv, "Thaw a paused container.", &id);
 	if (r >= 0)
 		return r;
