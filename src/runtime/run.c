@@ -106,6 +106,27 @@ static int wait_exec(struct create_ctx *c)
 	return herr_set(EPROTO, "sync: unexpected message %u from init", m.type);
 }
 
+/*
+ * The delete after a foreground run, from what we hold in memory (no state.json
+ * to read back). Under the state lock: if the directory is gone, someone ran
+ * `delete --force` meanwhile and has done all of it, hooks included.
+ */
+static int destroy_stopped(struct create_ctx *c)
+{
+	_cleanup_close_ int lock = -1;
+	if (statedir_open_locked(c->o->root, c->o->id, &lock) < 0) {
+		herr_clear();
+		return 0;
+	}
+	_cleanup_free_ char *state =
+	    oci_state_hook_json(c->o->id, 0, c->bundle, c->cfg->annotations_json, OCI_STOPPED);
+	hooks_run(&c->cfg->hooks[OCI_HOOK_POSTSTOP], OCI_HOOK_POSTSTOP, state, true);
+	herr_clear();
+	int r = c->cg_made ? cgroup_destroy(c->cg.created) : 0;
+	int r2 = fs_rm_rf(c->statedir);
+	return r < 0 ? r : r2;
+}
+
 int container_run(const struct container_opts *o, int *exit_status)
 {
 	*exit_status = 0;
@@ -151,11 +172,8 @@ int container_run(const struct container_opts *o, int *exit_status)
 		    !(c.cfg->linux.ns[OCI_NS_PID].present && !c.cfg->linux.ns[OCI_NS_PID].path))
 			cgroup_signal_all(c.cg.leaves, SIGKILL);
 		c.pid = 0;
-		/* Someone may have deleted it already (delete --force): that is fine. */
-		int r2 = container_delete(o->root, o->id, true);
-		if (r2 == -ENOENT)
-			herr_clear();
-		else if (r >= 0)
+		int r2 = destroy_stopped(&c);
+		if (r >= 0)
 			r = r2;
 	}
 	closep(&f.pty);
