@@ -27,10 +27,18 @@
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-/* HOME from the container's /etc/passwd; no NSS, just the file. */
+/*
+ * HOME from the container's /etc/passwd; no NSS, just the file. The container
+ * owns it: a fifo or a device there must not block or feed us (exec reads it
+ * in a running container).
+ */
 static char *home_of(uid_t uid)
 {
-	_cleanup_fclose_ FILE *f = fopen("/etc/passwd", "re");
+	struct stat st;
+	_cleanup_close_ int fd = open("/etc/passwd", O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	_cleanup_fclose_ FILE *f = NULL;
+	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (f = fdopen(fd, "re")))
+		fd = -1;
 	char line[1024];
 	while (f && fgets(line, sizeof(line), f)) {
 		char *fields[7];

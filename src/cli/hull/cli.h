@@ -30,6 +30,7 @@ int cmd_resume(int argc, char **argv, struct global_opts *g);
 int cmd_ps(int argc, char **argv, struct global_opts *g);
 int cmd_events(int argc, char **argv, struct global_opts *g);
 int cmd_update(int argc, char **argv, struct global_opts *g);
+int cmd_exec(int argc, char **argv, struct global_opts *g);
 
 /* args.c: the error of the last library call (returns 1), a bad flag, the id argument. */
 int cli_fail(void);
