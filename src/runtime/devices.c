@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -124,11 +125,39 @@ int devices_setup(struct create_ctx *c, int rootfd)
 	return 0;
 }
 
+/*
+ * /dev/console is whatever the image put there, maybe a symlink aimed at a
+ * file we must never cover (CVE-2025-52565): replace it with a fresh regular
+ * file in the container's own /dev and bind the pty onto exactly that inode.
+ */
 int devices_console(int rootfd, int slave)
 {
+	_cleanup_close_ int dev = fs_openat2(rootfd, "/dev", O_PATH | O_DIRECTORY, 0,
+					     RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS);
+	if (dev < 0)
+		return herr_set(-dev, "process.terminal: /dev in the container: %s",
+				strerror(-dev));
+	/* A file or device node is covered as it is; anything else is replaced. */
+	struct stat st;
+	bool usable = fstatat(dev, "console", &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		      (S_ISREG(st.st_mode) || S_ISCHR(st.st_mode));
+	if (!usable) {
+		if (unlinkat(dev, "console", 0) < 0 && errno != ENOENT)
+			return herr_sys("process.terminal: cannot replace /dev/console");
+		int made = openat(dev, "console",
+				  O_CREAT | O_EXCL | O_NOFOLLOW | O_WRONLY | O_CLOEXEC, 0600);
+		if (made < 0)
+			return herr_sys("process.terminal: cannot create /dev/console");
+		close(made);
+	}
+	_cleanup_close_ int target = openat(dev, "console", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (target < 0 || fstat(target, &st) < 0 || !(S_ISREG(st.st_mode) || S_ISCHR(st.st_mode)))
+		return herr_set(EPERM, "process.terminal: /dev/console changed under us");
 	_cleanup_close_ int tfd =
 	    open_tree(slave, "", AT_EMPTY_PATH | OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
 	if (tfd < 0)
 		return herr_sys("process.terminal: cannot bind the pty to /dev/console");
-	return mounts_attach(tfd, rootfd, "/dev/console", true, "process.terminal");
+	if (move_mount(tfd, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		return herr_sys("process.terminal: cannot bind the pty to /dev/console");
+	return 0;
 }
