@@ -378,8 +378,8 @@ int create_container(struct create_ctx *c, int *pty)
 			goto fail;
 		if (c->cg_join.v2_leaf &&
 		    (r = cgroup_v2_apply(c->cg_join.v2_leaf, c->resources, c->dev_rules,
-					 c->n_dev_rules, false,
-					 cgroup_detect_layout() != CGROUP_UNIFIED)) < 0) {
+					 c->n_dev_rules, false, c->cg.layout != CGROUP_UNIFIED)) <
+			0) {
 			herr_ctx(r, "%s", c->cfg->path);
 			goto fail;
 		}

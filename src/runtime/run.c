@@ -90,22 +90,6 @@ static int wait_loop(struct fg *f)
 	return 0;
 }
 
-/* After START the init keeps its end of the socket until execve closes it. */
-static int wait_exec(struct create_ctx *c)
-{
-	struct sync_msg m;
-	int r = sync_recv(c->sock, &m, NULL);
-	if (r == -EPIPE) {
-		herr_clear();
-		return 0;
-	}
-	if (r < 0)
-		return r;
-	if (m.type == SYNC_ERROR)
-		return herr_set(m.code, "%s", m.data);
-	return herr_set(EPROTO, "sync: unexpected message %u from init", m.type);
-}
-
 /*
  * The delete after a foreground run, from what we hold in memory (no state.json
  * to read back). Under the state lock: if the directory is gone, someone ran
@@ -152,7 +136,7 @@ int container_run(const struct container_opts *o, int *exit_status)
 	/* Created: other commands (kill, delete --force) may act on it now. */
 	closep(&c.statedir_fd);
 	if (r >= 0) {
-		r = wait_exec(&c);
+		r = sync_wait_exec(c.sock); /* the init keeps its end until execve */
 		if (r < 0)
 			create_ctx_abort(&c);
 	}

@@ -96,6 +96,21 @@ int sync_recv(int sock, struct sync_msg *m, int *fd)
 	return r;
 }
 
+int sync_wait_exec(int sock)
+{
+	struct sync_msg m;
+	int r = sync_recv(sock, &m, NULL);
+	if (r == -EPIPE) {
+		herr_clear();
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	if (m.type == SYNC_ERROR)
+		return herr_set(m.code, "%s", m.data);
+	return herr_set(EPROTO, "sync: unexpected message %u before exec", m.type);
+}
+
 int sync_expect(int sock, enum sync_type type, struct sync_msg *m)
 {
 	int r = sync_recv(sock, m, NULL);

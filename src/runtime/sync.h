@@ -35,3 +35,5 @@ int sync_send_fds(int sock, enum sync_type type, const int *fds, size_t n);
 int sync_recv_fds(int sock, struct sync_msg *m, int *fds, size_t *n);
 /* Receive and require type; a SYNC_ERROR becomes the current error. */
 int sync_expect(int sock, enum sync_type type, struct sync_msg *m);
+/* Wait for the peer's execve: its end closes (0), or it reports SYNC_ERROR. */
+int sync_wait_exec(int sock);
