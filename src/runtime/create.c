@@ -177,13 +177,6 @@ static int load_bundle(struct create_ctx *c)
 	r = hull_seccomp_build(l->seccomp, where, &c->seccomp);
 	if (r < 0)
 		return r;
-	const char *listener, *meta;
-	if (hull_seccomp_wants_listener(c->seccomp, &listener, &meta) ||
-	    hull_seccomp_has_notify(c->seccomp))
-		return herr_set(ENOTSUP,
-				"%s: linux.seccomp: SCMP_ACT_NOTIFY and listenerPath are "
-				"not supported yet",
-				where);
 	return 0;
 }
 
@@ -304,6 +297,14 @@ static int serve_init(struct create_ctx *c, int *pty)
 			} else {
 				*pty = fd;
 			}
+			break;
+		case SYNC_SECCOMP:
+			r = seccomp_listener_send(c->seccomp, fd, c->pid, c->o->id, c->bundle,
+						  c->cfg->annotations_json, OCI_CREATING);
+			closep(&fd);
+			if (r < 0)
+				return r;
+			r = sync_send(c->sock, SYNC_SECCOMP_DONE, 0, 0, NULL, -1);
 			break;
 		case SYNC_READY:
 			return 0;

@@ -621,6 +621,16 @@ static int serve_child(struct exec_ctx *x)
 			return r;
 		if (m.type == SYNC_ERROR)
 			return herr_set(m.code, "%s", m.data);
+		if (m.type == SYNC_SECCOMP && fd >= 0) {
+			r = seccomp_listener_send(x->seccomp, fd, x->pid, x->o->id, x->st.bundle,
+						  x->st.annotations, OCI_RUNNING);
+			closep(&fd);
+			if (r < 0)
+				return r;
+			if ((r = sync_send(x->sock, SYNC_SECCOMP_DONE, 0, 0, NULL, -1)) < 0)
+				return r;
+			continue;
+		}
 		if (m.type != SYNC_PTY || fd < 0) {
 			closep(&fd);
 			return herr_set(EPROTO, "sync: unexpected message %u from the process",
@@ -719,11 +729,6 @@ static int prepare(struct exec_ctx *x)
 	r = hull_seccomp_build(x->cfg->linux.seccomp, x->cfg->path, &x->seccomp);
 	if (r < 0)
 		return r;
-	const char *lp, *meta;
-	if (hull_seccomp_wants_listener(x->seccomp, &lp, &meta) ||
-	    hull_seccomp_has_notify(x->seccomp))
-		return herr_set(ENOTSUP, "%s: linux.seccomp: SCMP_ACT_NOTIFY is not supported yet",
-				x->cfg->path);
 	if ((r = open_cgroups(x)) < 0)
 		return r;
 	return open_namespaces(x);

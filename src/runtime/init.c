@@ -6,6 +6,7 @@
  */
 #include "internal.h"
 #include "hooks.h"
+#include "seccomp.h"
 #include "sync.h"
 #include "terminal.h"
 #include "common/cleanup.h"
@@ -178,6 +179,12 @@ static int init_run(struct create_ctx *c)
 	if ((r = process_prepare(c, &exe, &env)) < 0)
 		return r;
 
+	/*
+	 * The seccomp agent must get the notify fd from the parent, which `create`
+	 * does not keep waiting past READY: such a filter goes in now.
+	 */
+	if (hull_seccomp_has_notify(c->seccomp) && (r = process_load_seccomp(c)) < 0)
+		return r;
 	if ((r = sync_send(c->sock, SYNC_READY, 0, 0, NULL, -1)) < 0)
 		return r;
 	/* `run` goes straight on; `create` leaves us waiting for `start`. */

@@ -31,6 +31,7 @@ struct create_ctx {
 	int preserve_fds;
 	bool run_mode;			 /* foreground or detached run: no fifo */
 	struct hull_seccomp *seccomp;	 /* compiled linux.seccomp, or NULL */
+	bool seccomp_loaded;		 /* in the init: the filter is in */
 	struct oci_resources *resources; /* linux.resources (empty if absent) */
 	struct oci_dev_rule *dev_rules;	 /* what the devices cgroup enforces */
 	size_t n_dev_rules;
@@ -71,6 +72,8 @@ int maskpaths_apply(const struct oci_config *cfg);
 /* process.c */
 int process_prepare(struct create_ctx *c, char **exe_out, char ***env_out);
 int process_finalize(struct create_ctx *c);
+/* Load linux.seccomp once; a notify fd goes to the parent (SYNC_SECCOMP) for the listener. */
+int process_load_seccomp(struct create_ctx *c);
 int process_exec(struct create_ctx *c, const char *exe, char **env);
 
 /* statedir.c */

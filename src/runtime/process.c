@@ -4,6 +4,7 @@
  */
 #include "internal.h"
 #include "seccomp.h"
+#include "sync.h"
 #include "common/cleanup.h"
 #include "common/error.h"
 #include "common/fsutil.h"
@@ -200,9 +201,9 @@ int process_finalize(struct create_ctx *c)
 	 * still have it (the profile must then allow the few syscalls that follow);
 	 * with no_new_privs it goes in last, as the spec prefers.
 	 */
-	int notify_fd;
-	if (c->seccomp && !p->no_new_privileges && hull_seccomp_load(c->seccomp, &notify_fd) < 0)
-		return herr_ctx(-herr_code(), "linux.seccomp");
+	int r;
+	if (!p->no_new_privileges && (r = process_load_seccomp(c)) < 0)
+		return r;
 	const struct oci_caps *caps = &p->caps;
 	int last = last_cap();
 	for (int cap = 0; cap <= last; cap++)
@@ -219,8 +220,7 @@ int process_finalize(struct create_ctx *c)
 		return herr_sys("process.user.gid: %u", u->gid);
 	if (setresuid(u->uid, u->uid, u->uid) < 0)
 		return herr_sys("process.user.uid: %u", u->uid);
-	int r = set_caps(caps);
-	if (r < 0)
+	if ((r = set_caps(caps)) < 0)
 		return r;
 	prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
 	umask(u->has_umask ? u->umask : 022);
@@ -228,9 +228,29 @@ int process_finalize(struct create_ctx *c)
 		return herr_sys("process.cwd: %s (as uid %u)", p->cwd, u->uid);
 	if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return herr_sys("process.noNewPrivileges");
-	if (c->seccomp && p->no_new_privileges && hull_seccomp_load(c->seccomp, &notify_fd) < 0)
+	return process_load_seccomp(c);
+}
+
+int process_load_seccomp(struct create_ctx *c)
+{
+	if (!c->seccomp || c->seccomp_loaded)
+		return 0;
+	_cleanup_close_ int notify_fd = -1;
+	if (hull_seccomp_load(c->seccomp, &notify_fd) < 0)
 		return herr_ctx(-herr_code(), "linux.seccomp");
-	return 0;
+	c->seccomp_loaded = true;
+	if (notify_fd < 0)
+		return 0;
+	/*
+	 * The filter is in: from here a syscall it sends to the agent waits until
+	 * the agent has the fd, which is why sendmsg itself may not be notified.
+	 */
+	int r = sync_send(c->sock, SYNC_SECCOMP, 0, 0, NULL, notify_fd);
+	if (r < 0)
+		return herr_ctx(r, "linux.seccomp: hand the notify fd to the runtime");
+	closep(&notify_fd);
+	struct sync_msg m;
+	return sync_expect(c->sock, SYNC_SECCOMP_DONE, &m);
 }
 
 int process_exec(struct create_ctx *c, const char *exe, char **env)

@@ -537,7 +537,7 @@ static int build(struct ctx *c, struct json_object *spec, struct hull_seccomp *s
 			   "SCMP_ACT_NOTIFY cannot be used as default action");
 	TRY(parse_flags(c, spec, &flags));
 	TRY(r = rd_str(c, spec, "linux.seccomp", "listenerPath", false, &str));
-	if (r && !(s->listener_path = strdup(str)))
+	if (r && *str && !(s->listener_path = strdup(str)))
 		return herr_set(ENOMEM, "%s: out of memory", c->file);
 	TRY(r = rd_str(c, spec, "linux.seccomp", "listenerMetadata", false, &str));
 	if (r && !(s->listener_metadata = strdup(str)))
@@ -555,6 +555,10 @@ static int build(struct ctx *c, struct json_object *spec, struct hull_seccomp *s
 
 	s->notify = c->notify;
 	s->flags = flags;
+	if (s->notify && !s->listener_path)
+		/* Nobody would answer: every notified syscall would hang the container. */
+		return bad(c, "linux.seccomp.listenerPath",
+			   "required (a unix socket path) when a rule uses SCMP_ACT_NOTIFY");
 	if (s->notify) {
 		s->flags |= SECCOMP_FILTER_FLAG_NEW_LISTENER;
 		/* Without ESRCH the kernel refuses TSYNC together with a listener. */

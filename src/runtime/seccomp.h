@@ -2,10 +2,13 @@
  * linux.seccomp: validated and compiled to a BPF program by the runtime parent
  * before the container exists (so config errors come out early and libseccomp
  * never runs in the container's init), then installed by the init with one
- * seccomp(2) call as the last step before execve.
+ * seccomp(2) call as the last step before execve — or, for a profile with
+ * SCMP_ACT_NOTIFY, before the init reports ready, so that the parent is still
+ * there to pass the listener to the agent (seccomp-listener.c).
  */
 #pragma once
 #include <stdbool.h>
+#include <sys/types.h>
 
 struct json_object;
 struct hull_seccomp; /* a compiled filter */
@@ -42,5 +45,15 @@ bool hull_seccomp_wants_listener(const struct hull_seccomp *s, const char **list
 
 /* Whether the profile has SCMP_ACT_NOTIFY rules (load then returns a listener). */
 bool hull_seccomp_has_notify(const struct hull_seccomp *s);
+
+/*
+ * seccomp-listener.c: hand notify_fd to the agent at the profile's listenerPath,
+ * in one message over a unix stream socket: the runtime-spec's container
+ * process state (ociVersion, fds ["seccompFd"], pid, metadata, state) as JSON,
+ * with the fd attached (SCM_RIGHTS). `pid` is the process the filter is on;
+ * the state object is built from id, bundle, annotations and status.
+ */
+int seccomp_listener_send(const struct hull_seccomp *s, int notify_fd, pid_t pid, const char *id,
+			  const char *bundle, struct json_object *annotations, int status);
 
 void hull_seccomp_free(struct hull_seccomp *s);

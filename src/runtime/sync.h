@@ -9,14 +9,16 @@
 #include <sys/types.h>
 
 enum sync_type {
-	SYNC_GO = 1,	 /* P->C: cgroups joined, id maps written; data = host pid */
-	SYNC_HOOKS,	 /* C->P: run prestart/createRuntime hooks now */
-	SYNC_HOOKS_DONE, /* P->C */
-	SYNC_PTY,	 /* C->P: the pty master (SCM_RIGHTS) */
-	SYNC_READY,	 /* C->P: set up, waiting for start */
-	SYNC_START_FIFO, /* P->C: create is done; wait on exec.fifo (run goes on at once) */
-	SYNC_ERROR,	 /* C->P: data = message, code = errno */
-	SYNC_CGROUPS,	 /* P->C: the v1 `tasks` files to move into (SCM_RIGHTS) */
+	SYNC_GO = 1,	   /* P->C: cgroups joined, id maps written; data = host pid */
+	SYNC_HOOKS,	   /* C->P: run prestart/createRuntime hooks now */
+	SYNC_HOOKS_DONE,   /* P->C */
+	SYNC_PTY,	   /* C->P: the pty master (SCM_RIGHTS) */
+	SYNC_READY,	   /* C->P: set up, waiting for start */
+	SYNC_START_FIFO,   /* P->C: create is done; wait on exec.fifo (run goes on at once) */
+	SYNC_ERROR,	   /* C->P: data = message, code = errno */
+	SYNC_CGROUPS,	   /* P->C: the v1 `tasks` files to move into (SCM_RIGHTS) */
+	SYNC_SECCOMP,	   /* C->P: the seccomp notify fd (SCM_RIGHTS), for the listener */
+	SYNC_SECCOMP_DONE, /* P->C: the listener has it */
 };
 
 struct sync_msg {

@@ -402,7 +402,7 @@ static void test_flags(void)
 	hull_seccomp_free(s);
 
 	s = NULL;
-	int r = build_rc("{'defaultAction':'SCMP_ACT_ALLOW','flags':["
+	int r = build_rc("{'defaultAction':'SCMP_ACT_ALLOW','listenerPath':'/x','flags':["
 			 "'SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV','SECCOMP_FILTER_FLAG_TSYNC'],"
 			 "'syscalls':[{'names':['getppid'],'action':'SCMP_ACT_NOTIFY'}]}",
 			 &s);
@@ -575,10 +575,22 @@ static void test_notify(void)
 		tap_diag("  wait status 0x%x", st);
 	hull_seccomp_free(s);
 
-	s = build("{'defaultAction':'SCMP_ACT_ALLOW','syscalls':[{'names':['getppid'],"
-		  "'action':'SCMP_ACT_NOTIFY'}]}");
-	ok(s && hull_seccomp_has_notify(s) && !hull_seccomp_wants_listener(s, NULL, NULL),
-	   "NOTIFY without listenerPath: no listener wanted");
+	expect_error("{'defaultAction':'SCMP_ACT_ALLOW','syscalls':[{'names':['getppid'],"
+		     "'action':'SCMP_ACT_NOTIFY'}]}",
+		     F "linux.seccomp.listenerPath: required (a unix socket path) when a rule uses "
+		       "SCMP_ACT_NOTIFY");
+	expect_error("{'defaultAction':'SCMP_ACT_ALLOW','listenerPath':'','syscalls':[{'names':"
+		     "['getppid'],'action':'SCMP_ACT_NOTIFY'}]}",
+		     F "linux.seccomp.listenerPath: required (a unix socket path) when a rule uses "
+		       "SCMP_ACT_NOTIFY");
+	s = build("{'defaultAction':'SCMP_ACT_ALLOW','listenerPath':'/x','syscalls':[{'names':"
+		  "['getppid'],'action':'SCMP_ACT_NOTIFY'}]}");
+	ok(s && hull_seccomp_has_notify(s) && hull_seccomp_wants_listener(s, NULL, NULL),
+	   "NOTIFY with listenerPath: a listener wanted");
+	hull_seccomp_free(s);
+	s = build("{'defaultAction':'SCMP_ACT_ALLOW','listenerPath':'/x'}");
+	ok(s && !hull_seccomp_wants_listener(s, NULL, NULL),
+	   "listenerPath without NOTIFY rules: accepted, no listener wanted");
 	hull_seccomp_free(s);
 
 	s = build("{'defaultAction':'SCMP_ACT_ALLOW','listenerPath':'/x','syscalls':[{'names':"
