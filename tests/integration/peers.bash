@@ -72,3 +72,33 @@ peer_rootfs_tar() {
 	tar -C "$t/rootfs" -cf "$1" .
 	rm -rf "$t"
 }
+
+# peer_oci_archive OUT REF: the test busybox rootfs as a one-layer OCI image
+# layout tarball (gzip layer), named REF for containerd's import.
+peer_oci_archive() {
+	local out="$1" ref="$2" t diffid ld ls cd cs md ms
+	t="$(mktemp -d)"
+	peer_rootfs_tar "$t/layer.tar"
+	mkdir -p "$t/oci/blobs/sha256"
+	diffid="$(sha256sum "$t/layer.tar" | cut -d' ' -f1)"
+	gzip -n "$t/layer.tar"
+	ld="$(sha256sum "$t/layer.tar.gz" | cut -d' ' -f1)"
+	ls="$(stat -c %s "$t/layer.tar.gz")"
+	mv "$t/layer.tar.gz" "$t/oci/blobs/sha256/$ld"
+	printf '{"architecture":"%s","os":"linux","config":{"Env":["PATH=%s"],"Cmd":["sh"]},"rootfs":{"type":"layers","diff_ids":["sha256:%s"]}}' \
+		"$(dpkg --print-architecture)" /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+		"$diffid" >"$t/config"
+	cd="$(sha256sum "$t/config" | cut -d' ' -f1)"
+	cs="$(stat -c %s "$t/config")"
+	mv "$t/config" "$t/oci/blobs/sha256/$cd"
+	printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:%s","size":%s},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"sha256:%s","size":%s}]}' \
+		"$cd" "$cs" "$ld" "$ls" >"$t/manifest"
+	md="$(sha256sum "$t/manifest" | cut -d' ' -f1)"
+	ms="$(stat -c %s "$t/manifest")"
+	mv "$t/manifest" "$t/oci/blobs/sha256/$md"
+	echo '{"imageLayoutVersion":"1.0.0"}' >"$t/oci/oci-layout"
+	printf '{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:%s","size":%s,"annotations":{"io.containerd.image.name":"%s","org.opencontainers.image.ref.name":"%s"}}]}' \
+		"$md" "$ms" "$ref" "${ref##*:}" >"$t/oci/index.json"
+	tar -C "$t/oci" -cf "$out" oci-layout index.json blobs
+	rm -rf "$t"
+}
