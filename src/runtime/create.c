@@ -5,6 +5,7 @@
  */
 #include "internal.h"
 #include "hooks.h"
+#include "idmap.h"
 #include "seccomp.h"
 #include "cgroup-resources.h"
 #include "sync.h"
@@ -51,6 +52,7 @@ void create_ctx_free(struct create_ctx *c)
 	closep(&c->statedir_fd);
 	cgroup_set_free(&c->cg);
 	cgroup_join_close(&c->cg_join);
+	idmap_release();
 	hull_seccomp_free(c->seccomp);
 	oci_resources_free(c->resources);
 	free(c->dev_rules);
@@ -355,6 +357,9 @@ int create_container(struct create_ctx *c, int *pty)
 	int r = load_bundle(c);
 	if (r < 0)
 		return r;
+	/* Before anything exists; the init inherits the trees with our memory. */
+	if ((r = idmap_prepare(c)) < 0)
+		return r;
 	/*
 	 * `create` needs the state dir first (the init inherits exec.fifo's read
 	 * end). `run` makes it while the init builds its rootfs: an id that is
@@ -433,6 +438,7 @@ int create_container(struct create_ctx *c, int *pty)
 		close(own_time);
 	}
 	closep(&c->fifo_fd);
+	idmap_release(); /* the init has its own copies */
 	if (r < 0)
 		goto fail;
 

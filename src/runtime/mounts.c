@@ -5,6 +5,7 @@
  * swapped in meanwhile cannot redirect it).
  */
 #include "internal.h"
+#include "idmap.h"
 #include "common/cleanup.h"
 #include "common/error.h"
 #include "common/fsutil.h"
@@ -147,7 +148,11 @@ static int set_propagation(int mfd, unsigned long prop, const char *where)
 	return 0;
 }
 
-static int bind_tree(struct create_ctx *c, const struct oci_mount *m, const char *where,
+/*
+ * An idmapped bind was made by the parent (idmap.c), which alone has the
+ * privilege for it; we only add the options and attach it.
+ */
+static int bind_tree(struct create_ctx *c, size_t i, const struct oci_mount *m, const char *where,
 		     bool *is_dir)
 {
 	if (!m->source)
@@ -157,14 +162,23 @@ static int bind_tree(struct create_ctx *c, const struct oci_mount *m, const char
 		snprintf(src, sizeof(src), "%s", m->source);
 	else
 		snprintf(src, sizeof(src), "%s/%s", c->bundle, m->source);
-	struct stat st;
-	if (stat(src, &st) < 0)
-		return herr_sys("%s.source: %s", where, src);
-	*is_dir = S_ISDIR(st.st_mode);
-	int tfd = open_tree(
-	    AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (m->recursive ? AT_RECURSIVE : 0));
-	if (tfd < 0)
-		return herr_sys("%s.source: cannot bind %s", where, src);
+	int tfd;
+	if (idmap_wanted(m)) {
+		tfd = idmap_take_tree(i, is_dir);
+		if (tfd < 0)
+			return herr_set(EPROTO, "%s: the idmapped bind of %s was not prepared",
+					where, src);
+	} else {
+		struct stat st;
+		if (stat(src, &st) < 0)
+			return herr_sys("%s.source: %s", where, src);
+		*is_dir = S_ISDIR(st.st_mode);
+		tfd = open_tree(AT_FDCWD, src,
+				OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
+				    (m->recursive ? AT_RECURSIVE : 0));
+		if (tfd < 0)
+			return herr_sys("%s.source: cannot bind %s", where, src);
+	}
 	struct mount_attr a = attr_of(m);
 	if ((a.attr_set || a.attr_clr) &&
 	    mount_setattr(tfd, "", AT_EMPTY_PATH, &a, sizeof(a)) < 0) {
@@ -177,8 +191,9 @@ static int bind_tree(struct create_ctx *c, const struct oci_mount *m, const char
 
 int mounts_cgroup(struct create_ctx *c, const struct oci_mount *m, int rootfd, const char *where);
 
-static int do_mount(struct create_ctx *c, const struct oci_mount *m, int rootfd, const char *where)
+static int do_mount(struct create_ctx *c, size_t i, int rootfd, const char *where)
 {
+	const struct oci_mount *m = &c->cfg->mounts[i];
 	const char *type = m->type ? m->type : "";
 	if (!m->bind && !strcmp(type, "cgroup")) {
 		/* A cgroup mount shows the init's own cgroups: be in them first. */
@@ -188,7 +203,7 @@ static int do_mount(struct create_ctx *c, const struct oci_mount *m, int rootfd,
 	bool is_dir = true;
 	_cleanup_close_ int mfd = -1;
 	if (m->bind || !strcmp(type, "bind")) {
-		mfd = bind_tree(c, m, where, &is_dir);
+		mfd = bind_tree(c, i, m, where, &is_dir);
 	} else {
 		if (!*type)
 			return herr_set(EINVAL, "%s.type: is required for a non-bind mount", where);
@@ -222,7 +237,7 @@ static int mount_one(struct create_ctx *c, size_t i, int rootfd)
 {
 	char where[64];
 	snprintf(where, sizeof(where), "mounts[%zu]", i);
-	int r = do_mount(c, &c->cfg->mounts[i], rootfd, where);
+	int r = do_mount(c, i, rootfd, where);
 	return r < 0 ? herr_ctx(r, "%s", c->cfg->path) : 0;
 }
 
@@ -253,6 +268,7 @@ int mounts_setup(struct create_ctx *c, int rootfd)
 		if (r < 0)
 			return r;
 	}
+	idmap_release(); /* all taken by now: binds are never put off */
 	return 0;
 }
 
