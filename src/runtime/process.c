@@ -10,6 +10,7 @@
 #include "common/fsutil.h"
 #include "common/strv.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -53,14 +54,32 @@ static char *home_of(uid_t uid)
 	return strdup("/");
 }
 
+/*
+ * docker and containerd pick the exit status of a failed start (127, 126) by
+ * looking for Go's lower-case "no such file or directory" and "permission
+ * denied" in the runtime's message, so these errors are spelt that way.
+ */
+static const char *lower_strerror(int err, char buf[64])
+{
+	snprintf(buf, 64, "%s", strerror(err));
+	buf[0] = (char)tolower((unsigned char)buf[0]);
+	return buf;
+}
+
 static int find_exe(const char *name, char *const *env, char **out)
 {
 	struct stat st;
+	char eb[64];
 	if (strchr(name, '/')) {
-		if (stat(name, &st) < 0)
-			return herr_sys("process.args[0]: %s", name);
+		if (stat(name, &st) < 0) {
+			int err = errno;
+			return herr_set(err, "process.args[0]: stat %s: %s", name,
+					lower_strerror(err, eb));
+		}
 		if (!S_ISREG(st.st_mode) || !(st.st_mode & 0111))
-			return herr_set(EACCES, "process.args[0]: %s is not an executable file",
+			return herr_set(EACCES,
+					"process.args[0]: %s: permission denied (not an executable "
+					"file)",
 					name);
 		*out = strdup(name);
 		return 0;
@@ -256,5 +275,7 @@ int process_load_seccomp(struct create_ctx *c)
 int process_exec(struct create_ctx *c, const char *exe, char **env)
 {
 	execve(exe, c->cfg->process->args, env);
-	return herr_sys("process.args[0]: cannot execute %s", exe);
+	int err = errno;
+	char eb[64];
+	return herr_set(err, "process.args[0]: cannot execute %s: %s", exe, lower_strerror(err, eb));
 }
