@@ -15,6 +15,7 @@
 #include "common/cleanup.h"
 #include "common/error.h"
 #include "oci/jsonbuild.h"
+#include "oci/seccompprofile.h"
 
 #define SPEC_OCI_VERSION "1.2.0"
 
@@ -186,6 +187,8 @@ char *oci_default_spec(bool rootless)
 	jb_put(&b, spec, "hostname", json_object_new_string("hull"));
 	add_mounts(&b, spec, rootless);
 	add_linux(&b, spec, rootless);
+	/* After process: the profile follows the bounding set written there. */
+	oci_spec_add_default_seccomp(&b, spec);
 
 	text = jb_finish(&b, spec,
 			 JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_PRETTY_TAB |
