@@ -176,7 +176,9 @@ static int load_bundle(struct create_ctx *c)
 	    (r = cgroup_device_rules(cfg, c->resources, &c->dev_rules, &c->n_dev_rules)) < 0)
 		return r;
 	/* Compiled here, so a bad profile fails before anything exists. */
-	r = hull_seccomp_build(l->seccomp, where, &c->seccomp);
+	char cache[PATH_MAX];
+	snprintf(cache, sizeof(cache), "%s/" HULL_SECCOMP_CACHE, c->o->root);
+	r = hull_seccomp_build_cached(l->seccomp, where, cache, &c->seccomp);
 	if (r < 0)
 		return r;
 	return 0;

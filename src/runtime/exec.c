@@ -726,7 +726,9 @@ static int prepare(struct exec_ctx *x)
 	if ((r = build_process(x)) < 0)
 		return r;
 	/* Compiled here, so a bad profile fails before anything runs. */
-	r = hull_seccomp_build(x->cfg->linux.seccomp, x->cfg->path, &x->seccomp);
+	char cache[PATH_MAX];
+	snprintf(cache, sizeof(cache), "%s/" HULL_SECCOMP_CACHE, x->o->root);
+	r = hull_seccomp_build_cached(x->cfg->linux.seccomp, x->cfg->path, cache, &x->seccomp);
 	if (r < 0)
 		return r;
 	if ((r = open_cgroups(x)) < 0)

@@ -14,6 +14,7 @@
  * (SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV).
  */
 #include "seccomp.h"
+#include "seccomp-cache.h"
 #include "common/cleanup.h"
 #include "common/error.h"
 #include "common/jsondesc.h"
@@ -522,7 +523,8 @@ static int check_kernel(const struct ctx *c, const struct hull_seccomp *s)
 			c->file);
 }
 
-static int build(struct ctx *c, struct json_object *spec, struct hull_seccomp *s)
+static int build(struct ctx *c, struct json_object *spec, const char *cache_dir,
+		 struct hull_seccomp *s)
 {
 	const char *str;
 	unsigned int flags;
@@ -543,15 +545,28 @@ static int build(struct ctx *c, struct json_object *spec, struct hull_seccomp *s
 	if (r && !(s->listener_metadata = strdup(str)))
 		return herr_set(ENOMEM, "%s: out of memory", c->file);
 
-	if (!(c->f = seccomp_init(c->def_action)))
-		return herr_set(
-		    EOPNOTSUPP,
-		    "%s: linux.seccomp.defaultAction: libseccomp cannot use this action "
-		    "(is it supported by this kernel?)",
-		    c->file);
-	TRY(add_archs(c, spec));
-	TRY(add_syscalls(c, spec));
-	TRY(export_bpf(c, s));
+	/* The whole profile and the compiler's version: what the BPF depends on. */
+	_cleanup_free_ char *key = NULL;
+	const struct scmp_version *v = seccomp_version();
+	int klen = asprintf(&key, "hull-seccomp 1\nlibseccomp %u.%u.%u\n%s", v->major, v->minor,
+			    v->micro, json_object_to_json_string_ext(spec, JSON_C_TO_STRING_PLAIN));
+	if (klen < 0)
+		return herr_set(ENOMEM, "%s: out of memory", c->file);
+	if (!cache_dir ||
+	    !seccomp_cache_get(cache_dir, key, (size_t)klen, &s->insns, &s->len, &c->notify)) {
+		if (!(c->f = seccomp_init(c->def_action)))
+			return herr_set(
+			    EOPNOTSUPP,
+			    "%s: linux.seccomp.defaultAction: libseccomp cannot use this action "
+			    "(is it supported by this kernel?)",
+			    c->file);
+		TRY(add_archs(c, spec));
+		TRY(add_syscalls(c, spec));
+		TRY(export_bpf(c, s));
+		if (cache_dir)
+			seccomp_cache_put(cache_dir, key, (size_t)klen, s->insns, s->len,
+					  c->notify);
+	}
 
 	s->notify = c->notify;
 	s->flags = flags;
@@ -573,6 +588,12 @@ static int build(struct ctx *c, struct json_object *spec, struct hull_seccomp *s
 
 int hull_seccomp_build(struct json_object *spec, const char *file, struct hull_seccomp **out)
 {
+	return hull_seccomp_build_cached(spec, file, NULL, out);
+}
+
+int hull_seccomp_build_cached(struct json_object *spec, const char *file, const char *cache_dir,
+			      struct hull_seccomp **out)
+{
 	struct ctx c = {.file = file ? file : "config.json"};
 	struct hull_seccomp *s;
 
@@ -581,7 +602,7 @@ int hull_seccomp_build(struct json_object *spec, const char *file, struct hull_s
 		return 0;
 	if (!(s = calloc(1, sizeof(*s))))
 		return herr_set(ENOMEM, "%s: out of memory", c.file);
-	int r = build(&c, spec, s);
+	int r = build(&c, spec, cache_dir, s);
 	if (c.f)
 		seccomp_release(c.f);
 	if (r < 0) {

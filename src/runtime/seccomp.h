@@ -20,6 +20,12 @@ struct hull_seccomp; /* a compiled filter */
  * Also checks that the running kernel accepts the requested filter flags.
  */
 int hull_seccomp_build(struct json_object *spec, const char *file, struct hull_seccomp **out);
+/* The same, reusing the BPF compiled earlier for the same profile from cache_dir
+ * (made 0700 when missing; seccomp-cache.h). */
+int hull_seccomp_build_cached(struct json_object *spec, const char *file, const char *cache_dir,
+			      struct hull_seccomp **out);
+/* Where a state root keeps compiled filters ('#' is never in a container id). */
+#define HULL_SECCOMP_CACHE "#seccomp-cache"
 
 /*
  * Install the filter in the calling process: no allocation, no libseccomp, a

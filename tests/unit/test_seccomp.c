@@ -6,6 +6,7 @@
 #include "common/cleanup.h"
 #include "common/error.h"
 #include "runtime/seccomp.h"
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -15,6 +16,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -609,6 +611,72 @@ static void test_notify(void)
 	hull_seccomp_free(s);
 }
 
+/* The compiled-filter cache: a hit gives the same filter; a bad entry is a miss. */
+static struct hull_seccomp *build_cached(const char *sq, const char *dir)
+{
+	struct json_object *j = doc(sq);
+	struct hull_seccomp *s = NULL;
+	if (hull_seccomp_build_cached(j, FILE_, dir, &s) < 0)
+		tap_diag("unexpected error: %s", herr_msg());
+	json_object_put(j);
+	return s;
+}
+
+static int count_entries(const char *dir, char *last, size_t len)
+{
+	DIR *d = opendir(dir);
+	int n = 0;
+	struct dirent *e;
+	while (d && (e = readdir(d)))
+		if (e->d_name[0] != '.') {
+			snprintf(last, len, "%s/%s", dir, e->d_name);
+			n++;
+		}
+	if (d)
+		closedir(d);
+	return n;
+}
+
+static void test_cache(void)
+{
+	char tmpl[] = "/tmp/hull-sc-XXXXXX", dir[64], entry[128];
+	const char *p1 = "{'defaultAction':'SCMP_ACT_ALLOW','syscalls':[{'names':['getpid'],"
+			 "'action':'SCMP_ACT_ERRNO','errnoRet':121}]}";
+	const char *p2 = "{'defaultAction':'SCMP_ACT_ALLOW','syscalls':[{'names':['getpid'],"
+			 "'action':'SCMP_ACT_ERRNO','errnoRet':122}]}";
+	if (!mkdtemp(tmpl))
+		return;
+	snprintf(dir, sizeof(dir), "%s/cache", tmpl);
+
+	struct hull_seccomp *s = build_cached(p1, dir);
+	ok(s && count_entries(dir, entry, sizeof(entry)) == 1, "a miss compiles and stores one entry");
+	struct stat st;
+	ok(stat(entry, &st) == 0 && (st.st_mode & 0777) == 0600, "  mode 0600");
+	hull_seccomp_free(s);
+	s = build_cached(p1, dir);
+	expect_call(s, SYS_getpid, 0, 0, 121, "a hit gives the same filter");
+	hull_seccomp_free(s);
+	s = build_cached(p2, dir);
+	expect_call(s, SYS_getpid, 0, 0, 122, "another profile gets its own filter");
+	hull_seccomp_free(s);
+
+	/* A truncated entry or one others may write is not trusted, and is rewritten. */
+	char cmd[160];
+	snprintf(cmd, sizeof(cmd), "for f in %s/*.bpf; do truncate -s 20 $f; chmod 666 $f; done",
+		 dir);
+	ok(system(cmd) == 0, "truncate the entries");
+	s = build_cached(p2, dir);
+	expect_call(s, SYS_getpid, 0, 0, 122, "  a bad entry is a miss");
+	snprintf(cmd, sizeof(cmd), "test $(find %s -name '*.bpf' -size +20c -perm 600 | wc -l) = 1",
+		 dir);
+	ok(system(cmd) == 0, "  and is replaced");
+	hull_seccomp_free(s);
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpl);
+	if (system(cmd) != 0)
+		tap_diag("cannot remove %s", tmpl);
+}
+
 int main(void)
 {
 	test_errors();
@@ -618,5 +686,6 @@ int main(void)
 	test_flags();
 	test_nnp();
 	test_notify();
+	test_cache();
 	return tap_done();
 }
