@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-struct herr herr_last;
+_Thread_local struct herr herr_last;
 
 static int set_v(int code, const char *fmt, va_list ap)
 {

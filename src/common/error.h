@@ -14,7 +14,8 @@ struct herr {
 	char msg[HERR_MSG_MAX];
 };
 
-extern struct herr herr_last;
+/* Per thread: the image library pulls layers on several at once. */
+extern _Thread_local struct herr herr_last;
 
 /* Record code (a positive errno; 0 becomes EINVAL) with a message; returns -code. */
 int herr_set(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -1,4 +1,5 @@
 #include "cgroup.h"
+#include "rootless.h"
 #include "common/cleanup.h"
 #include "common/error.h"
 #include "common/fsutil.h"
@@ -230,6 +231,9 @@ int cgroup_create(const char *path, bool systemd, enum cgroup_which which, struc
 		else
 			snprintf(dir, sizeof(dir), "%s%s/%s", h[i].mountpoint,
 				 strcmp(h[i].own, "/") ? h[i].own : "", path);
+		/* Rootless: a hierarchy not delegated to us is left out (load_bundle warned). */
+		if (rootless_active() && !rootless_cgroup_usable(dir))
+			continue;
 		r = mkdir_tracked(dir, &out->created);
 		if (r >= 0 && !h[i].v2 && strstr(h[i].controllers, "cpuset"))
 			r = cpuset_inherit(h[i].mountpoint, dir);

@@ -5,6 +5,8 @@
  */
 #include "internal.h"
 #include "hooks.h"
+#include "namespaces.h"
+#include "rootless.h"
 #include "idmap.h"
 #include "seccomp.h"
 #include "cgroup-resources.h"
@@ -163,6 +165,8 @@ static int load_bundle(struct create_ctx *c)
 				"%s: linux.uidMappings: a new user namespace needs "
 				"uidMappings and gidMappings",
 				where);
+	if ((r = ns_check_id_maps(cfg)) < 0)
+		return r;
 	if ((r = check_sysctls(cfg)) < 0)
 		return r;
 	if (l->resources) {
@@ -174,6 +178,8 @@ static int load_bundle(struct create_ctx *c)
 	}
 	if ((l->cgroups_path || l->resources) &&
 	    (r = cgroup_device_rules(cfg, c->resources, &c->dev_rules, &c->n_dev_rules)) < 0)
+		return r;
+	if ((r = rootless_check_bundle(c)) < 0)
 		return r;
 	/* Compiled here, so a bad profile fails before anything exists. */
 	char cache[PATH_MAX];

@@ -502,6 +502,17 @@ static int enter_for_children(struct exec_ctx *x, int saved[2])
 	static const enum oci_ns which[2] = {OCI_NS_PID, OCI_NS_TIME};
 	static const char *const own[2] = {"/proc/self/ns/pid_for_children",
 					   "/proc/self/ns/time_for_children"};
+	/*
+	 * Joining a PID namespace takes CAP_SYS_ADMIN in our own user namespace as
+	 * well: an unprivileged runtime has it only in the container's, so it joins
+	 * that one first, for good (it needs no privilege of the host's after this).
+	 */
+	if (x->ns_fds[OCI_NS_USER] >= 0 && geteuid() != 0) {
+		if (setns(x->ns_fds[OCI_NS_USER], CLONE_NEWUSER) < 0)
+			return herr_sys("cannot join the container's user namespace");
+		close(x->ns_fds[OCI_NS_USER]);
+		x->ns_fds[OCI_NS_USER] = -1;
+	}
 	for (int k = 0; k < 2; k++) {
 		int fd = x->ns_fds[which[k]];
 		if (fd < 0)

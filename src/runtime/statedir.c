@@ -60,11 +60,19 @@ int statedir_create(struct create_ctx *c)
 	if (r < 0)
 		return r;
 	r = mkdir_p(c->o->root, 0711);
+	if (r == -EACCES && geteuid() != 0)
+		return herr_ctx(r,
+				"--root: uid %u may not write in %s (give --root a directory of "
+				"your own, or leave it out to use $XDG_RUNTIME_DIR/hull)",
+				(unsigned)geteuid(), c->o->root);
 	if (r < 0)
 		return herr_ctx(r, "--root");
 	if (mkdir(path, 0711) < 0) {
 		if (errno == EEXIST)
 			return herr_set(EEXIST, "container \"%s\" already exists", c->o->id);
+		if (errno == EACCES && geteuid() != 0)
+			return herr_sys("--root: uid %u cannot create state directory %s",
+					(unsigned)geteuid(), path);
 		return herr_sys("cannot create state directory %s", path);
 	}
 	c->statedir = strdup(path);

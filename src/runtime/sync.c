@@ -2,6 +2,7 @@
 #include "common/error.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -31,6 +32,19 @@ static int send_msg(int sock, struct sync_msg *m, size_t len, const int *fds, si
 	do
 		r = sendmsg(sock, &mh, MSG_NOSIGNAL);
 	while (r < 0 && errno == EINTR);
+	if (r < 0 && (errno == EPIPE || errno == ECONNRESET)) {
+		/*
+		 * The peer is gone, maybe after reporting why: its SYNC_ERROR is
+		 * still queued for us and says more than "broken pipe".
+		 */
+		struct sync_msg e;
+		ssize_t got = recv(sock, &e, sizeof(e), MSG_DONTWAIT);
+		if (got > (ssize_t)offsetof(struct sync_msg, data) && e.type == SYNC_ERROR) {
+			e.data[sizeof(e.data) - 1] = 0;
+			return herr_set(e.code, "%s", e.data);
+		}
+		errno = EPIPE;
+	}
 	if (r < 0)
 		return herr_sys("sync: send");
 	return 0;

@@ -3,6 +3,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "oci/state.h"
+#include "runtime/rootless.h"
 
 #include <fcntl.h>
 #include <getopt.h>
@@ -18,22 +19,23 @@ static const struct {
 	const char *name;
 	int (*fn)(int, char **, struct global_opts *);
 	const char *help;
+	bool stateless; /* needs no state root */
 } commands[] = {
-    {"create", cmd_create, "create a container"},
-    {"start", cmd_start, "start a created container"},
-    {"run", cmd_run, "create and start a container"},
-    {"exec", cmd_exec, "run a new process in a running container"},
-    {"state", cmd_state, "print the state of a container"},
-    {"kill", cmd_kill, "send a signal to a container's init"},
-    {"delete", cmd_delete, "delete a container"},
-    {"list", cmd_list, "list containers"},
-    {"ps", cmd_ps, "list the processes in a container"},
-    {"pause", cmd_pause, "freeze every process of a container"},
-    {"resume", cmd_resume, "thaw a paused container"},
-    {"update", cmd_update, "change a container's resources"},
-    {"events", cmd_events, "print a container's statistics and OOM events"},
-    {"spec", cmd_spec, "write a new config.json"},
-    {"features", cmd_features, "print the features this runtime supports"},
+    {"create", cmd_create, "create a container", false},
+    {"start", cmd_start, "start a created container", false},
+    {"run", cmd_run, "create and start a container", false},
+    {"exec", cmd_exec, "run a new process in a running container", false},
+    {"state", cmd_state, "print the state of a container", false},
+    {"kill", cmd_kill, "send a signal to a container's init", false},
+    {"delete", cmd_delete, "delete a container", false},
+    {"list", cmd_list, "list containers", false},
+    {"ps", cmd_ps, "list the processes in a container", false},
+    {"pause", cmd_pause, "freeze every process of a container", false},
+    {"resume", cmd_resume, "thaw a paused container", false},
+    {"update", cmd_update, "change a container's resources", false},
+    {"events", cmd_events, "print a container's statistics and OOM events", false},
+    {"spec", cmd_spec, "write a new config.json", true},
+    {"features", cmd_features, "print the features this runtime supports", true},
 };
 
 static void usage(FILE *f)
@@ -44,12 +46,15 @@ static void usage(FILE *f)
 		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
 	fprintf(f,
 		"\nGlobal options:\n"
-		"  --root DIR             state directory (default /run/hull)\n"
+		"  --root DIR             state directory (default /run/hull; rootless:\n"
+		"                         $XDG_RUNTIME_DIR/hull)\n"
 		"  --log FILE             write log messages to FILE\n"
 		"  --log-format FORMAT    text or json (default text)\n"
 		"  --debug                log debug messages\n"
 		"  --systemd-cgroup       treat cgroupsPath as slice:prefix:name (needs systemd)\n"
-		"  --rootless true|false  accepted for compatibility\n"
+		"  --rootless true|false|auto\n"
+		"                         rootless mode: cgroups only where delegated to the\n"
+		"                         user (default auto: when the effective uid is not 0)\n"
 		"  -v, --version          print the version\n"
 		"  -h, --help             print this help\n");
 }
@@ -63,7 +68,8 @@ int main(int argc, char **argv)
 	/* Nobody may ptrace or read the memory of a runtime about to enter a container. */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 
-	struct global_opts g = {.root = "/run/hull"};
+	struct global_opts g = {0};
+	enum rootless_mode rootless = ROOTLESS_AUTO;
 	static const struct option opts[] = {
 	    {"root", required_argument, NULL, 'r'},
 	    {"log", required_argument, NULL, 'l'},
@@ -103,8 +109,12 @@ int main(int argc, char **argv)
 			g.systemd_cgroup = true;
 			break;
 		case 'R':
-			g.rootless_set = true;
-			g.rootless = !strcmp(optarg, "true");
+			if (rootless_parse(optarg, &rootless) < 0) {
+				fprintf(stderr, "hull: %s\n", herr_msg());
+				return 1;
+			}
+			g.rootless_set = rootless != ROOTLESS_AUTO;
+			g.rootless = rootless == ROOTLESS_ON;
 			break;
 		case 'c':
 			break;
@@ -130,9 +140,18 @@ int main(int argc, char **argv)
 	}
 	int at = optind;
 	const char *name = argv[at];
+	rootless_set_mode(rootless);
+	char root[4096];
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		if (strcmp(commands[i].name, name))
 			continue;
+		if (!g.root) {
+			if (!commands[i].stateless && rootless_state_root(root, sizeof(root)) < 0) {
+				log_error("%s", herr_msg());
+				return 1;
+			}
+			g.root = commands[i].stateless ? "/run/hull" : root;
+		}
 		optind = 0; /* reset getopt for the subcommand */
 		return commands[i].fn(argc - at, argv + at, &g);
 	}
