@@ -105,7 +105,10 @@ int fs_mkpath_in_root(int rootfd, const char *path, bool as_file)
 		return fd;
 	if (fd != -ENOENT)
 		return herr_set(-fd, "%s: %s", path, strerror(-fd));
-	_cleanup_free_ char *cur = strdup(path);
+	/* Inside the root a relative path starts at its top, as after a chroot. */
+	_cleanup_free_ char *cur = NULL;
+	if (asprintf(&cur, "%s%s", path[0] == '/' ? "" : "/", path) < 0)
+		cur = NULL;
 	for (int hops = 0; cur && hops < 40; hops++) {
 		char *next = NULL;
 		fd = mkpath_once(rootfd, cur, as_file, &next);
