@@ -28,7 +28,9 @@ registry_start() {
 			echo "auth: {htpasswd: {realm: hull-test, path: $REG_DIR/htpasswd}}"
 		fi
 	} >"$REG_DIR/config.yml"
-	docker-registry serve "$REG_DIR/config.yml" >"$REG_DIR/log" 2>&1 3>&- &
+	# REGISTRY_* variables override its config (REGISTRY_AUTH_FILE is ours, for deck)
+	# REGISTRY_* variables override its config; REGISTRY_AUTH_FILE is for deck
+	env -u REGISTRY_AUTH_FILE docker-registry serve "$REG_DIR/config.yml" >"$REG_DIR/log" 2>&1 3>&- &
 	REG_PID=$!
 	REG="127.0.0.1:$port"
 	for ((i = 0; i < 100; i++)); do
@@ -42,10 +44,38 @@ registry_start() {
 	}
 }
 
-registry_stop() {
-	[[ -n "${REG_PID:-}" ]] || return 0
+# registry_kill: stop it, keep its storage; registry_restart: the same again.
+registry_kill() {
+	local i
 	kill "$REG_PID" 2>/dev/null || true
 	wait "$REG_PID" 2>/dev/null || true
+	# started by another shell (setup_file): wait cannot, so poll
+	for ((i = 0; i < 100; i++)); do
+		kill -0 "$REG_PID" 2>/dev/null || return 0
+		sleep 0.05
+	done
+}
+
+registry_restart() {
+	env -u REGISTRY_AUTH_FILE docker-registry serve "$REG_DIR/config.yml" >>"$REG_DIR/log" 2>&1 3>&- &
+	REG_PID=$!
+	local i
+	for ((i = 0; i < 100; i++)); do
+		curl -s -o /dev/null "http://$REG/v2/" && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# registry_blob DIGEST: the file in the registry's storage holding a blob.
+registry_blob() {
+	local hex="${1#sha256:}"
+	echo "$REG_DIR/data/docker/registry/v2/blobs/sha256/${hex:0:2}/$hex/data"
+}
+
+registry_stop() {
+	[[ -n "${REG_PID:-}" ]] || return 0
+	registry_kill
 	rm -rf "$REG_DIR"
 	REG_PID=
 }
@@ -74,13 +104,15 @@ oci_layout() {
 		layers+=("{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar+gzip\",\"digest\":\"$ld\",\"size\":$ls}")
 		i=$((i + 1))
 	done
-	local IFS=,
+	local dj lj
+	dj="$(IFS=,; echo "${diffs[*]}")"
+	lj="$(IFS=,; echo "${layers[*]}")"
 	printf '{"created":"2026-11-26T00:00:00Z","architecture":"%s","os":"linux","config":{"Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],"Cmd":["sh"],"WorkingDir":"/","Labels":{"hull.test":"%s"}},"rootfs":{"type":"layers","diff_ids":[%s]}}' \
-		"$arch" "$tag" "${diffs[*]}" >"$t/config"
+		"$arch" "$tag" "$dj" >"$t/config"
 	local cd cs md ms
 	read -r cd cs < <(_blob "$dir" "$t/config")
 	printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"%s","size":%s},"layers":[%s]}' \
-		"$cd" "$cs" "${layers[*]}" >"$t/manifest"
+		"$cd" "$cs" "$lj" >"$t/manifest"
 	read -r md ms < <(_blob "$dir" "$t/manifest")
 	local entry="{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"$md\",\"size\":$ms,\"platform\":{\"architecture\":\"$arch\",\"os\":\"linux\"},\"annotations\":{\"org.opencontainers.image.ref.name\":\"$tag\"}}"
 	if [[ -f "$dir/index.json" ]]; then
@@ -90,6 +122,21 @@ oci_layout() {
 	fi
 	mv "$t/index" "$dir/index.json"
 	rm -rf "$t"
+}
+
+# oci_multi DIR TAG ARCH...: one image per ARCH under an image index tagged TAG.
+oci_multi() {
+	local dir="$1" tag="$2" a e s t
+	shift 2
+	for a in "$@"; do
+		oci_layout "$dir" "$tag-$a" "$a"
+	done
+	t="$(mktemp)"
+	jq -c '{schemaVersion: 2, mediaType: "application/vnd.oci.image.index.v1+json",
+		manifests: [.manifests[] | del(.annotations)]}' "$dir/index.json" >"$t"
+	read -r e s < <(_blob "$dir" "$t")
+	printf '{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.index.v1+json","digest":"%s","size":%s,"annotations":{"org.opencontainers.image.ref.name":"%s"}}]}' \
+		"$e" "$s" "$tag" >"$dir/index.json"
 }
 
 push() {

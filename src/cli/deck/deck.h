@@ -1,0 +1,43 @@
+/* The deck command line: global options and one entry point per command. */
+#pragma once
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "image/store.h"
+
+struct deck_opts {
+	const char *root; /* --root; default /var/lib/deck, or $DECK_ROOT */
+};
+
+/*
+ * Each command gets argv from its own name (argv[0] = "pull") and returns the
+ * exit status: 0, 1 for a failure, 125 for a usage error (as docker).
+ */
+int cmd_pull(int argc, char **argv, struct deck_opts *g);
+int cmd_images(int argc, char **argv, struct deck_opts *g);
+int cmd_image(int argc, char **argv, struct deck_opts *g); /* image inspect|ls|rm|prune|... */
+int cmd_inspect_image(int argc, char **argv, struct deck_opts *g);
+int cmd_rmi(int argc, char **argv, struct deck_opts *g);
+int cmd_tag(int argc, char **argv, struct deck_opts *g);
+int cmd_image_prune(int argc, char **argv, struct deck_opts *g);
+int cmd_image_bundle(int argc, char **argv, struct deck_opts *g);
+int cmd_load(int argc, char **argv, struct deck_opts *g);
+int cmd_save(int argc, char **argv, struct deck_opts *g);
+int cmd_import(int argc, char **argv, struct deck_opts *g);
+int cmd_login(int argc, char **argv, struct deck_opts *g);
+int cmd_logout(int argc, char **argv, struct deck_opts *g);
+
+/* util.c */
+int deck_fail(void);				       /* prints herr_msg(), returns 1 */
+int deck_usage(const char *cmd, const char *fmt, ...); /* returns 125 */
+int deck_open_store(struct deck_opts *g, struct img_store *st);
+/* "4.26MB" as docker prints sizes (SI units). */
+const char *deck_human_size(uint64_t n, char buf[32]);
+/* "3 hours ago", "About a minute ago", as docker prints times. */
+const char *deck_human_ago(int64_t t, char buf[48]);
+/* The short form of a record's name ("busybox:latest"), malloc'd; NULL for none. */
+char *deck_short_name(const char *name);
+/* An image by name (normalised as docker does), ID or digest. */
+int deck_find(struct img_store *st, const char *q, struct img_record *out);
+/* Parse --tls-verify[=true|false]; returns -1 on a bad value. */
+int deck_parse_bool(const char *flag, const char *v, bool *out);
