@@ -12,7 +12,9 @@
  *
  * Standalone: cc -O2 -o floor bench/floor.c
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <sched.h>
 #include <signal.h>
