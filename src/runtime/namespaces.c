@@ -6,7 +6,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pwd.h>
 #include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -319,6 +318,28 @@ static bool subids_cover(const struct subid_range *r, size_t n, uint64_t start, 
  * which allows only what /etc/subuid gives the user: check it here, so the error
  * names the file and the range and comes before anything is created.
  */
+
+/*
+ * The caller's name in the host's /etc/passwd, read directly: hull is linked
+ * statically, and glibc's getpwuid_r would need NSS modules at run time.
+ * /etc/subuid may name the user by uid instead, which read_subids accepts.
+ */
+static const char *host_user_name(uid_t uid, char *buf, size_t len)
+{
+	_cleanup_fclose_ FILE *f = fopen("/etc/passwd", "re");
+	char line[1024];
+	while (f && fgets(line, sizeof(line), f)) {
+		char *colon1 = strchr(line, ':');
+		char *colon2 = colon1 ? strchr(colon1 + 1, ':') : NULL;
+		if (!colon2 || strtoul(colon2 + 1, NULL, 10) != uid)
+			continue;
+		*colon1 = 0;
+		snprintf(buf, len, "%s", line);
+		return buf;
+	}
+	return NULL;
+}
+
 static int check_subids(const struct idmap_kind *k, const struct oci_idmap *m, size_t n,
 			uint32_t own)
 {
@@ -329,10 +350,8 @@ static int check_subids(const struct idmap_kind *k, const struct oci_idmap *m, s
 				"installed (Debian package uidmap)",
 				k->key, own, k->tool);
 	uid_t uid = getuid();
-	struct passwd pw, *pwp = NULL;
-	char pwbuf[4096];
-	getpwuid_r(uid, &pw, pwbuf, sizeof(pwbuf), &pwp);
-	const char *user = pwp ? pwp->pw_name : NULL;
+	char name[256];
+	const char *user = host_user_name(uid, name, sizeof(name));
 	_cleanup_free_ struct subid_range *r = NULL;
 	size_t nr;
 	int rc = read_subids(k->file, user, k == &uid_kind ? uid : getgid(), &r, &nr);
