@@ -36,6 +36,9 @@ setup() {
 
 teardown() {
 	local b
+	if [ -n "${AUTH_REG_DIR:-}" ]; then
+		REG_DIR="$AUTH_REG_DIR" registry_stop
+	fi
 	for b in "${BUNDLES[@]}"; do
 		umount "$b/merged" 2>/dev/null || true
 	done
@@ -314,8 +317,10 @@ run_image() {
 }
 
 @test "images: login, basic auth, logout" {
-	registry_stop
+	# a second registry, with htpasswd auth; the file's own stays as it is
+	local main=("$REG" "$REG_PID" "$REG_DIR")
 	registry_start alice:secret
+	AUTH_REG_DIR="$REG_DIR"
 	push "$IMG" base busybox:auth --dest-creds alice:secret
 	run deck pull "$REG/busybox:auth"
 	[ "$status" -eq 1 ]
@@ -329,12 +334,13 @@ run_image() {
 	[ "$status" -eq 0 ]
 	run deck logout "$REG"
 	[ "$status" -eq 0 ]
+	run deck pull "$REG/busybox:auth"
+	[ "$status" -eq 1 ]
 	run deck pull --creds alice:secret "$REG/busybox:auth"
 	[ "$status" -eq 0 ]
 	registry_stop
-	registry_start
-	push "$IMG" base busybox:oci
-	push "$IMG" base busybox:v2s2 --format v2s2
+	AUTH_REG_DIR=
+	REG="${main[0]}" REG_PID="${main[1]}" REG_DIR="${main[2]}"
 }
 
 @test "images: bad references and bad flags" {

@@ -32,6 +32,7 @@ registry_start() {
 	# REGISTRY_* variables override its config; REGISTRY_AUTH_FILE is for deck
 	env -u REGISTRY_AUTH_FILE docker-registry serve "$REG_DIR/config.yml" >"$REG_DIR/log" 2>&1 3>&- &
 	REG_PID=$!
+	echo "$REG_PID" >"$REG_DIR/pid"
 	REG="127.0.0.1:$port"
 	for ((i = 0; i < 100; i++)); do
 		curl -s -o /dev/null "http://$REG/v2/" && break
@@ -47,6 +48,8 @@ registry_start() {
 # registry_kill: stop it, keep its storage; registry_restart: the same again.
 registry_kill() {
 	local i
+	# a registry_restart in a test is not seen by teardown_file: the file is
+	[[ -f "$REG_DIR/pid" ]] && REG_PID="$(cat "$REG_DIR/pid")"
 	kill "$REG_PID" 2>/dev/null || true
 	wait "$REG_PID" 2>/dev/null || true
 	# started by another shell (setup_file): wait cannot, so poll
@@ -59,6 +62,7 @@ registry_kill() {
 registry_restart() {
 	env -u REGISTRY_AUTH_FILE docker-registry serve "$REG_DIR/config.yml" >>"$REG_DIR/log" 2>&1 3>&- &
 	REG_PID=$!
+	echo "$REG_PID" >"$REG_DIR/pid"
 	local i
 	for ((i = 0; i < 100; i++)); do
 		curl -s -o /dev/null "http://$REG/v2/" && return 0
