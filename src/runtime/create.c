@@ -190,6 +190,60 @@ static int load_bundle(struct create_ctx *c)
 	return 0;
 }
 
+/*
+ * A new PID namespace belongs to the user namespace of the process that makes
+ * it, and only its first process can be its init. So for a root runtime that
+ * joins a user namespace by path and wants a new PID namespace (otherwise the
+ * host's user namespace would own it, and /proc could not be mounted), a
+ * short-lived helper joins the user namespace, unshares the PID namespace and
+ * clones the init with CLONE_PARENT: the init is our child as usual, pid 1 of
+ * a namespace the container's user namespace owns.
+ */
+static pid_t clone_init_via_userns(struct create_ctx *c, int child_sock, unsigned long flags)
+{
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return herr_sys("pipe");
+	pid_t helper = fork();
+	if (helper == 0) {
+		close(p[0]);
+		pid_t pid = -errno;
+		if (setns(c->ns_fds[OCI_NS_USER], CLONE_NEWUSER) < 0 || unshare(CLONE_NEWPID) < 0) {
+			pid = -errno;
+		} else {
+			struct clone_args a = {.flags = (flags & ~(unsigned long)CLONE_NEWPID) |
+							CLONE_PARENT};
+			pid = (pid_t)syscall(SYS_clone3, &a, sizeof(a));
+			if (pid == 0) {
+				c->sock = child_sock;
+				init_main(c);
+			}
+			if (pid < 0)
+				pid = -errno;
+		}
+		(void)!write(p[1], &pid, sizeof(pid));
+		_exit(0);
+	}
+	close(p[1]);
+	pid_t pid = -EIO;
+	if (helper < 0)
+		pid = -errno;
+	else if (read(p[0], &pid, sizeof(pid)) != sizeof(pid))
+		pid = -EIO;
+	close(p[0]);
+	if (helper > 0)
+		while (waitpid(helper, NULL, 0) < 0 && errno == EINTR)
+			;
+	if (pid < 0)
+		return herr_set(-pid, "linux.namespaces: cannot create the init's pid namespace in user "
+				      "namespace %s: %s",
+				c->cfg->linux.ns[OCI_NS_USER].path, strerror(-pid));
+	/* Our own child: its pid cannot be reused before we reap it. */
+	if ((c->pidfd = (int)syscall(SYS_pidfd_open, pid, 0)) < 0)
+		return herr_sys("pidfd_open");
+	return pid;
+}
+
 static pid_t clone_init(struct create_ctx *c, int child_sock)
 {
 	const struct oci_linux *l = &c->cfg->linux;
@@ -203,6 +257,8 @@ static pid_t clone_init(struct create_ctx *c, int child_sock)
 	if (l->ns[OCI_NS_USER].present && l->ns[OCI_NS_USER].path) {
 		c->unshare_flags = flags & ~(unsigned long)CLONE_NEWPID;
 		flags &= CLONE_NEWPID;
+		if ((flags & CLONE_NEWPID) && geteuid() == 0 && c->ns_fds[OCI_NS_USER] >= 0)
+			return clone_init_via_userns(c, child_sock, flags);
 	}
 	int pidfd = -1;
 	struct clone_args args = {

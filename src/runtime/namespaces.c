@@ -503,6 +503,13 @@ int ns_write_id_maps(struct create_ctx *c)
 }
 
 /* In the init: join namespaces by path (user first, so the rest are ours to join). */
+static bool same_ns(int fd, const char *own)
+{
+	struct stat a, b;
+	return fstat(fd, &a) == 0 && stat(own, &b) == 0 && a.st_dev == b.st_dev &&
+	       a.st_ino == b.st_ino;
+}
+
 int ns_child_join(struct create_ctx *c)
 {
 	static const enum oci_ns order[] = {OCI_NS_USER, OCI_NS_IPC,	OCI_NS_UTS,
@@ -513,6 +520,11 @@ int ns_child_join(struct create_ctx *c)
 		enum oci_ns ns = order[k];
 		if (c->ns_fds[ns] < 0)
 			continue;
+		/* Already there when a helper made our pid namespace in it (create.c). */
+		if (ns == OCI_NS_USER && same_ns(c->ns_fds[ns], "/proc/self/ns/user")) {
+			closep(&c->ns_fds[ns]);
+			continue;
+		}
 		if (setns(c->ns_fds[ns], clone_flags[ns]) < 0)
 			return herr_sys("linux.namespaces: join %s namespace %s", oci_ns_name(ns),
 					c->cfg->linux.ns[ns].path);

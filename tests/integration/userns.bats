@@ -185,6 +185,38 @@ squeeze() {
 	[ "$(readlink "/proc/$pid/ns/user")" != "$(readlink /proc/self/ns/user)" ]
 }
 
+@test "userns: a user namespace joined by path, with a new pid namespace of its own" {
+	unshare --user --fork --kill-child sleep 600 3>&- </dev/null >/dev/null 2>&1 &
+	HOLDER_PID=$!
+	local pid="" i
+	for ((i = 0; i < 50; i++)); do
+		pid=$(pgrep -P "$HOLDER_PID" sleep) && break
+		sleep 0.1
+	done
+	[ -n "$pid" ]
+	echo "0 100000 65536" >"/proc/$pid/uid_map"
+	echo "0 100000 65536" >"/proc/$pid/gid_map"
+	update_config '.linux.namespaces |= map(if .type == "user" then .path = $u else . end)' \
+		--arg u "/proc/$pid/ns/user"
+	# /proc mounts: the new pid namespace belongs to the joined user namespace
+	set_args sh -c 'echo $$; readlink /proc/self/ns/user; cat /proc/self/uid_map; id -u'
+	run hull run --bundle "$BUNDLE" "$ID"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = 1 ]
+	[ "${lines[1]}" = "$(readlink "/proc/$pid/ns/user")" ]
+	[ "$(squeeze <<<"${lines[2]}")" = "0 100000 65536" ]
+	[ "${lines[3]}" = 0 ]
+	# and detached: start, exec, kill, delete
+	set_args sleep 600
+	run_detached
+	wait_for_status "$ID" running
+	run hull exec "$ID" sh -c 'echo $$; id -u'
+	[ "$status" -eq 0 ]
+	[ "${lines[1]}" = 0 ]
+	hull delete --force "$ID"
+	assert_no_leftovers
+}
+
 @test "userns: exec sees the container's user namespace and maps" {
 	set_maps '[{containerID: 0, hostID: 100000, size: 1000}, {containerID: 1000, hostID: 300000, size: 10}]' \
 		'[{containerID: 0, hostID: 200000, size: 65536}]'
