@@ -250,6 +250,49 @@ run_image() {
 	[ "$output" = 60000000 ]
 }
 
+@test "images: deck killed mid-pull loses nothing; the next pull resumes" {
+	local s="$TMP/big2"
+	mkdir -p "$s"
+	head -c 60000000 /dev/urandom >"$s/big"
+	tar -C "$s" -cf "$TMP/big2.tar" big
+	oci_layout "$TMP/bg2" big2 "" "$TMP/big2.tar"
+	push "$TMP/bg2" big2 busybox:big2
+	deck pull "$REG/busybox:big2" >"$TMP/pull.log" 2>&1 &
+	local pid=$! partial=""
+	for _ in $(seq 200); do
+		partial="$(find "$DROOT/ingest" -name '*.partial' -size +1M 2>/dev/null | head -n 1)"
+		[ -n "$partial" ] && break
+		sleep 0.01
+	done
+	kill -KILL "$pid"
+	wait "$pid" 2>/dev/null || true
+	[ -n "$partial" ] || skip "the pull finished before it could be killed"
+	run deck images -q
+	[ -z "$output" ]
+	run deck pull "$REG/busybox:big2"
+	[ "$status" -eq 0 ]
+	run_image "$REG/busybox:big2" sh -c 'wc -c </big'
+	[ "$output" = 60000000 ]
+	# nothing half-done stays behind
+	[ -z "$(find "$DROOT/ingest" -type f -name '*.partial')" ]
+}
+
+@test "images: image prune removes unnamed images and what only they used" {
+	peer_rootfs_tar "$TMP/rootfs.tar"
+	run deck import "$TMP/rootfs.tar"
+	[ "$status" -eq 0 ]
+	local id="$output"
+	run deck images --format json
+	[ "$(jq -r '.[0].Repository' <<<"$output")" = "<none>" ]
+	run deck image prune
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"deleted: $id"* ]]
+	[[ "$output" == *"Total reclaimed space:"* ]]
+	run deck images -q
+	[ -z "$output" ]
+	[ "$(find "$DROOT/blobs/sha256" -type f | wc -l)" -eq 0 ]
+}
+
 @test "images: two pulls of the same image at once" {
 	deck pull -q "$REG/busybox:oci" >"$TMP/a" 2>&1 &
 	local a=$!
