@@ -26,6 +26,8 @@ int cmd_save(int argc, char **argv, struct deck_opts *g);
 int cmd_import(int argc, char **argv, struct deck_opts *g);
 int cmd_login(int argc, char **argv, struct deck_opts *g);
 int cmd_logout(int argc, char **argv, struct deck_opts *g);
+int cmd_network(int argc, char **argv, struct deck_opts *g); /* network create|ls|rm|inspect */
+int cmd_volume(int argc, char **argv, struct deck_opts *g);  /* volume create|ls|rm|inspect */
 
 /* util.c */
 int deck_fail(void);				       /* prints herr_msg(), returns 1 */

@@ -20,6 +20,10 @@ static const char usage[] =
     "  import FILE [REF]   make an image of a root filesystem tarball\n"
     "  login, logout       registry credentials\n"
     "\n"
+    "Networks and volumes:\n"
+    "  network create|ls|rm|inspect   CNI bridge networks (default \"deck\")\n"
+    "  volume create|ls|rm|inspect|prune   named volumes\n"
+    "\n"
     "Options:\n"
     "  --root DIR   the engine's storage (default /var/lib/deck, or $DECK_ROOT)\n"
     "  --version    print the version\n";
@@ -39,6 +43,8 @@ static const struct {
     {"login", cmd_login},
     {"logout", cmd_logout},
     {"inspect", cmd_inspect_image},
+    {"network", cmd_network},
+    {"volume", cmd_volume},
 };
 
 int main(int argc, char **argv)
