@@ -13,18 +13,18 @@
 struct json_object;
 
 struct img_run_overrides {
-	char **entrypoint;	/* NULL: the image's; a list with one "" clears it */
-	char **cmd;		/* NULL: the image's */
-	char **env;		/* "K=V" added after the image's (replacing same K) */
-	const char *workdir;	/* NULL: the image's */
-	const char *user;	/* NULL: the image's */
+	char **entrypoint;   /* NULL: the image's; a list with one "" clears it */
+	char **cmd;	     /* NULL: the image's */
+	char **env;	     /* "K=V" added after the image's (replacing same K) */
+	const char *workdir; /* NULL: the image's */
+	const char *user;    /* NULL: the image's */
 	bool terminal;
 };
 
 struct img_config_info {
-	char **volumes;	      /* NULL-terminated container paths */
-	char **exposed_ports; /* "80/tcp" ... */
-	char *stop_signal;    /* "SIGTERM" when unset */
+	char **volumes;		    /* NULL-terminated container paths */
+	char **exposed_ports;	    /* "80/tcp" ... */
+	char *stop_signal;	    /* "SIGTERM" when unset */
 	struct json_object *labels; /* owned; may be NULL */
 };
 

@@ -45,8 +45,7 @@ int img_store_open_blob(struct img_store *st, const char *digest);
 int img_store_read_blob(struct img_store *st, const char *digest, size_t max, char **buf,
 			size_t *len);
 /* Store buf; out gets its digest. */
-int img_store_put_blob(struct img_store *st, const void *buf, size_t len,
-		       char out[IMG_DIGEST_MAX]);
+int img_store_put_blob(struct img_store *st, const void *buf, size_t len, char out[IMG_DIGEST_MAX]);
 
 /* Writing a blob whose digest is known in advance. */
 struct img_ingest {
@@ -61,8 +60,7 @@ struct img_ingest {
  * digest NULL: not known in advance (an import); commit computes it, sets
  * w->digest and succeeds also when the blob was already there. When offset
  * equals a known size the bytes may all be there: commit without writing. */
-int img_ingest_begin(struct img_store *st, const char *digest, uint64_t size,
-		     struct img_ingest *w);
+int img_ingest_begin(struct img_store *st, const char *digest, uint64_t size, struct img_ingest *w);
 /* Verify size and digest of the .partial file and rename it into blobs/; on a
  * mismatch the partial file is deleted and the error says
  * "blob sha256:...: digest mismatch (got sha256:...)" or "size ... expected ...". */

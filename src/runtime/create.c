@@ -235,8 +235,9 @@ static pid_t clone_init_via_userns(struct create_ctx *c, int child_sock, unsigne
 		while (waitpid(helper, NULL, 0) < 0 && errno == EINTR)
 			;
 	if (pid < 0)
-		return herr_set(-pid, "linux.namespaces: cannot create the init's pid namespace in user "
-				      "namespace %s: %s",
+		return herr_set(-pid,
+				"linux.namespaces: cannot create the init's pid namespace in user "
+				"namespace %s: %s",
 				c->cfg->linux.ns[OCI_NS_USER].path, strerror(-pid));
 	/* Our own child: its pid cannot be reused before we reap it. */
 	if ((c->pidfd = (int)syscall(SYS_pidfd_open, pid, 0)) < 0)

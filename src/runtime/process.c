@@ -277,5 +277,6 @@ int process_exec(struct create_ctx *c, const char *exe, char **env)
 	execve(exe, c->cfg->process->args, env);
 	int err = errno;
 	char eb[64];
-	return herr_set(err, "process.args[0]: cannot execute %s: %s", exe, lower_strerror(err, eb));
+	return herr_set(err, "process.args[0]: cannot execute %s: %s", exe,
+			lower_strerror(err, eb));
 }

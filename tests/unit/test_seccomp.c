@@ -649,7 +649,8 @@ static void test_cache(void)
 	snprintf(dir, sizeof(dir), "%s/cache", tmpl);
 
 	struct hull_seccomp *s = build_cached(p1, dir);
-	ok(s && count_entries(dir, entry, sizeof(entry)) == 1, "a miss compiles and stores one entry");
+	ok(s && count_entries(dir, entry, sizeof(entry)) == 1,
+	   "a miss compiles and stores one entry");
 	struct stat st;
 	ok(stat(entry, &st) == 0 && (st.st_mode & 0777) == 0600, "  mode 0600");
 	hull_seccomp_free(s);
