@@ -32,3 +32,7 @@ int fs_write_file(const char *path, const char *data, size_t len);
 int fs_write_file_atomic(const char *path, const char *data, size_t len);
 /* rm -rf of a directory tree that holds only our own files (state dir). */
 int fs_rm_rf(const char *path);
+/* write(2)/read(2) until len bytes moved, through EINTR and short counts: 0, or -errno
+ * (-EIO when read meets the end first). They record no message: callers add theirs. */
+int fs_write_all(int fd, const void *buf, size_t len);
+int fs_read_all(int fd, void *buf, size_t len);

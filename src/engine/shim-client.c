@@ -31,21 +31,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static int write_full(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-	while (len) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* name in the directories of $PATH (or fallback), into out; false when absent. */
 static bool find_in_path(const char *name, const char *fallback, char *out, size_t len)
 {
@@ -416,7 +401,7 @@ static int attach_loop(struct attach *a, unsigned flags)
 		int fd = a->buf[0] == SHIM_PKT_STDERR && a->err_fd >= 0 ? a->err_fd : a->out_fd;
 		if (a->buf[0] == SHIM_PKT_ERROR)
 			return herr_set(EIO, "%.*s", (int)(n - 1), a->buf + 1);
-		if (fd >= 0 && write_full(fd, a->buf + 1, (size_t)n - 1) < 0)
+		if (fd >= 0 && fs_write_all(fd, a->buf + 1, (size_t)n - 1) < 0)
 			return herr_sys("write the container's output");
 	}
 }

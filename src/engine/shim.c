@@ -39,21 +39,6 @@
 #define MAX_CLIENTS  8
 #define CONSOLE_SOCK "console.sock"
 
-static int write_full(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-	while (len) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 static int unix_addr(int dirfd, const char *name, struct sockaddr_un *sa)
 {
 	*sa = (struct sockaddr_un){.sun_family = AF_UNIX};
@@ -361,7 +346,7 @@ static int setup(struct shim *s)
 	}
 	char num[16];
 	int n = snprintf(num, sizeof(num), "%d\n", getpid());
-	if (ftruncate(s->pid_fd, 0) < 0 || write_full(s->pid_fd, num, (size_t)n) < 0)
+	if (ftruncate(s->pid_fd, 0) < 0 || fs_write_all(s->pid_fd, num, (size_t)n) < 0)
 		return herr_sys("write " SHIM_PID_FILE);
 	unlinkat(s->dirfd, SHIM_EXIT_FILE, 0); /* a restart's */
 	if ((s->listen_fd = listen_at(s->dirfd, SHIM_ATTACH_FILE, SOCK_SEQPACKET)) < 0)
@@ -666,7 +651,7 @@ static void report(int sync_fd, int r, pid_t pid)
 	int n = r < 0 ? snprintf(buf, sizeof(buf), "err %d %s", -r, herr_msg())
 		      : snprintf(buf, sizeof(buf), "ok %d", pid);
 	if (sync_fd >= 0) {
-		write_full(sync_fd, buf, (size_t)n + 1);
+		fs_write_all(sync_fd, buf, (size_t)n + 1);
 		close(sync_fd);
 	}
 }

@@ -20,6 +20,7 @@
 
 #include "common/cleanup.h"
 #include "common/error.h"
+#include "common/fsutil.h"
 #include "common/jsondesc.h"
 #include "image/manifest.h"
 #include "image/reference.h"
@@ -129,21 +130,6 @@ static struct afile *lookup(struct load *ld, const char *path)
 	return NULL;
 }
 
-static int write_all(int fd, const void *buf, size_t len)
-{
-	const char *b = buf;
-	while (len) {
-		ssize_t n = write(fd, b, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		b += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 static int copy_data(struct load *ld, struct archive *a, int fd, const char *path)
 {
 	_cleanup_free_ char *buf = malloc(BUF_SIZE);
@@ -155,7 +141,7 @@ static int copy_data(struct load *ld, struct archive *a, int fd, const char *pat
 			return herr_set(EIO, "%s: %s: %s", ld->what, path, archive_error_string(a));
 		if (n == 0)
 			return 0;
-		int r = write_all(fd, buf, (size_t)n);
+		int r = fs_write_all(fd, buf, (size_t)n);
 		if (r < 0) {
 			errno = -r;
 			return herr_sys("%s: %s: write to the image store", ld->what, path);

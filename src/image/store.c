@@ -15,6 +15,7 @@
 
 #include "common/cleanup.h"
 #include "common/error.h"
+#include "common/fsutil.h"
 #include "image/layer.h"
 #include "image/manifest.h"
 
@@ -165,22 +166,6 @@ int img_store_open_blob(struct img_store *st, const char *digest)
 	return fd;
 }
 
-static int read_all(int fd, char *buf, size_t len, const char *digest)
-{
-	size_t off = 0;
-	while (off < len) {
-		ssize_t n = read(fd, buf + off, len - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return herr_sys("blob %s: read", digest);
-		if (n == 0)
-			return herr_set(EIO, "blob %s: shorter than expected", digest);
-		off += (size_t)n;
-	}
-	return 0;
-}
-
 int img_store_read_blob(struct img_store *st, const char *digest, size_t max, char **buf,
 			size_t *len)
 {
@@ -197,9 +182,10 @@ int img_store_read_blob(struct img_store *st, const char *digest, size_t max, ch
 	_cleanup_free_ char *b = malloc(n + 1);
 	if (!b)
 		return herr_set(ENOMEM, "out of memory");
-	int r = read_all(fd, b, n, digest);
+	int r = fs_read_all(fd, b, n);
 	if (r < 0)
-		return r;
+		return herr_set(-r, "blob %s: %s", digest,
+				r == -EIO ? "shorter than expected" : strerror(-r));
 	b[n] = 0;
 	char got[IMG_DIGEST_MAX];
 	img_digest_buf(b, n, got);
@@ -210,21 +196,6 @@ int img_store_read_blob(struct img_store *st, const char *digest, size_t max, ch
 	*buf = take_ptr(b);
 	if (len)
 		*len = n;
-	return 0;
-}
-
-static int write_all(int fd, const void *buf, size_t len, const char *what)
-{
-	const char *p = buf;
-	while (len) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return herr_sys("%s: write", what);
-		p += n;
-		len -= (size_t)n;
-	}
 	return 0;
 }
 
@@ -242,7 +213,8 @@ int img_store_put_blob(struct img_store *st, const void *buf, size_t len, char o
 		img_ingest_abort(st, &w, false);
 		return r;
 	}
-	if ((r = write_all(w.fd, buf, len, out)) < 0) {
+	if ((r = fs_write_all(w.fd, buf, len)) < 0) {
+		herr_set(-r, "%s: write: %s", out, strerror(-r));
 		img_ingest_abort(st, &w, false);
 		return r;
 	}

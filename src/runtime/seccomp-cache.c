@@ -1,5 +1,6 @@
 #include "seccomp-cache.h"
 #include "common/cleanup.h"
+#include "common/fsutil.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -33,21 +34,6 @@ static void entry_name(char *buf, size_t len, const char *key, size_t klen)
 	snprintf(buf, len, "%016llx.bpf", (unsigned long long)fnv1a(key, klen));
 }
 
-static bool read_all(int fd, void *buf, size_t n)
-{
-	char *p = buf;
-	while (n) {
-		ssize_t r = read(fd, p, n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return false;
-		p += r;
-		n -= (size_t)r;
-	}
-	return true;
-}
-
 int seccomp_cache_get(const char *dir, const char *key, size_t klen, struct sock_filter **insns,
 		      unsigned short *len, bool *notify)
 {
@@ -63,15 +49,15 @@ int seccomp_cache_get(const char *dir, const char *key, size_t klen, struct sock
 	    (st.st_mode & 022))
 		return 0;
 	struct header h;
-	if (!read_all(fd, &h, sizeof(h)) || memcmp(h.magic, MAGIC, 4) || h.klen != klen ||
+	if (fs_read_all(fd, &h, sizeof(h)) < 0 || memcmp(h.magic, MAGIC, 4) || h.klen != klen ||
 	    h.ninsns == 0 || h.ninsns > BPF_MAXINSNS ||
 	    (uint64_t)st.st_size != sizeof(h) + klen + (uint64_t)h.ninsns * sizeof(**insns))
 		return 0;
 	_cleanup_free_ char *k = malloc(klen ? klen : 1);
-	if (!k || !read_all(fd, k, klen) || memcmp(k, key, klen))
+	if (!k || fs_read_all(fd, k, klen) < 0 || memcmp(k, key, klen))
 		return 0;
 	struct sock_filter *p = malloc(h.ninsns * sizeof(*p));
-	if (!p || !read_all(fd, p, h.ninsns * sizeof(*p))) {
+	if (!p || fs_read_all(fd, p, h.ninsns * sizeof(*p)) < 0) {
 		free(p);
 		return 0;
 	}
@@ -99,13 +85,8 @@ void seccomp_cache_put(const char *dir, const char *key, size_t klen,
 		return;
 	struct header h = {.klen = (uint32_t)klen, .ninsns = len, .notify = notify};
 	memcpy(h.magic, MAGIC, 4);
-	struct part {
-		const void *b;
-		size_t n;
-	} parts[] = {{&h, sizeof(h)}, {key, klen}, {insns, len * sizeof(*insns)}};
-	bool ok = true;
-	for (size_t i = 0; ok && i < 3; i++)
-		ok = write(fd, parts[i].b, parts[i].n) == (ssize_t)parts[i].n;
+	bool ok = fs_write_all(fd, &h, sizeof(h)) == 0 && fs_write_all(fd, key, klen) == 0 &&
+		  fs_write_all(fd, insns, len * sizeof(*insns)) == 0;
 	/* Rename last: a reader sees a whole entry or none. */
 	if (!ok || renameat(dfd, tmp, dfd, name) < 0)
 		unlinkat(dfd, tmp, 0);

@@ -41,5 +41,8 @@ const char *deck_human_ago(int64_t t, char buf[48]);
 char *deck_short_name(const char *name);
 /* An image by name (normalised as docker does), ID or digest. */
 int deck_find(struct img_store *st, const char *q, struct img_record *out);
+/* `deck X rm [-f] NAME...`: rm each name, printing it; 1 if any failed. */
+int deck_rm_each(int argc, char **argv, struct deck_opts *g, const char *cmd,
+		 int (*rm)(const char *root, const char *name, bool force));
 /* Parse --tls-verify[=true|false]; returns -1 on a bad value. */
 int deck_parse_bool(const char *flag, const char *v, bool *out);

@@ -211,32 +211,7 @@ static int net_ls_cmd(int argc, char **argv, struct deck_opts *g)
 
 static int net_rm_cmd(int argc, char **argv, struct deck_opts *g)
 {
-	static const struct option opts[] = {
-	    {"force", no_argument, NULL, 'f'}, {"help", no_argument, NULL, 'h'}, {0}};
-	bool force = false;
-	int c;
-	while ((c = getopt_long(argc, argv, "+fh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'f':
-			force = true;
-			break;
-		case 'h':
-			puts("Usage: deck network rm [-f] NAME...");
-			return 0;
-		default:
-			return deck_usage("network rm", "bad option");
-		}
-	}
-	if (optind >= argc)
-		return deck_usage("network rm", "\"deck network rm\" requires at least 1 argument");
-	int rc = 0;
-	for (int i = optind; i < argc; i++) {
-		if (net_remove(g->root, argv[i], force) < 0)
-			rc = deck_fail();
-		else
-			puts(argv[i]);
-	}
-	return rc;
+	return deck_rm_each(argc, argv, g, "network rm", net_remove);
 }
 
 static int net_inspect_cmd(int argc, char **argv, struct deck_opts *g)

@@ -4,6 +4,7 @@
 #include "image/reference.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -119,4 +120,35 @@ int deck_find(struct img_store *st, const char *q, struct img_record *out)
 	if (r == -ENOENT)
 		return herr_set(ENOENT, "no such image: %s", q);
 	return r;
+}
+
+int deck_rm_each(int argc, char **argv, struct deck_opts *g, const char *cmd,
+		 int (*rm)(const char *root, const char *name, bool force))
+{
+	static const struct option opts[] = {
+	    {"force", no_argument, NULL, 'f'}, {"help", no_argument, NULL, 'h'}, {0}};
+	bool force = false;
+	int c;
+	while ((c = getopt_long(argc, argv, "+fh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			force = true;
+			break;
+		case 'h':
+			printf("Usage: deck %s [-f] NAME...\n", cmd);
+			return 0;
+		default:
+			return deck_usage(cmd, "bad option");
+		}
+	}
+	if (optind >= argc)
+		return deck_usage(cmd, "\"deck %s\" requires at least 1 argument", cmd);
+	int rc = 0;
+	for (int i = optind; i < argc; i++) {
+		if (rm(g->root, argv[i], force) < 0)
+			rc = deck_fail();
+		else
+			puts(argv[i]);
+	}
+	return rc;
 }

@@ -144,32 +144,7 @@ static int vol_ls_cmd(int argc, char **argv, struct deck_opts *g)
 
 static int vol_rm_cmd(int argc, char **argv, struct deck_opts *g)
 {
-	static const struct option opts[] = {
-	    {"force", no_argument, NULL, 'f'}, {"help", no_argument, NULL, 'h'}, {0}};
-	bool force = false;
-	int c;
-	while ((c = getopt_long(argc, argv, "+fh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'f':
-			force = true;
-			break;
-		case 'h':
-			puts("Usage: deck volume rm [-f] NAME...");
-			return 0;
-		default:
-			return deck_usage("volume rm", "bad option");
-		}
-	}
-	if (optind >= argc)
-		return deck_usage("volume rm", "\"deck volume rm\" requires at least 1 argument");
-	int rc = 0;
-	for (int i = optind; i < argc; i++) {
-		if (vol_remove(g->root, argv[i], force) < 0)
-			rc = deck_fail();
-		else
-			puts(argv[i]);
-	}
-	return rc;
+	return deck_rm_each(argc, argv, g, "volume rm", vol_remove);
 }
 
 static int vol_inspect_cmd(int argc, char **argv, struct deck_opts *g)

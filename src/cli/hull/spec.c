@@ -10,6 +10,7 @@
 #include "cli/hull/cli.h"
 #include "common/cleanup.h"
 #include "common/error.h"
+#include "common/fsutil.h"
 #include "common/log.h"
 #include "oci/defaultspec.h"
 #include "oci/features.h"
@@ -78,22 +79,6 @@ static int parse_opts(int argc, char **argv, const char *shortopts, const struct
 	return 0;
 }
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 static int write_spec(const char *bundle, bool rootless)
 {
 	_cleanup_close_ int dirfd = -1;
@@ -118,9 +103,9 @@ static int write_spec(const char *bundle, bool rootless)
 		return herr_sys("create %s/config.json", bundle);
 	}
 
-	r = write_all(fd, text, strlen(text));
+	r = fs_write_all(fd, text, strlen(text));
 	if (r == 0)
-		r = write_all(fd, "\n", 1);
+		r = fs_write_all(fd, "\n", 1);
 	if (r == 0 && close(take_fd(fd)) < 0)
 		r = -errno;
 	if (r < 0) {
