@@ -116,12 +116,6 @@ int cmd_pull(int argc, char **argv, struct deck_opts *g)
 	if (r < 0)
 		return deck_fail();
 	if (!quiet) {
-		_cleanup_free_ char *repo = NULL;
-		struct img_ref ref;
-		if (img_ref_parse(rec.name, &ref) == 0) {
-			repo = img_ref_repo(&ref);
-			img_ref_free(&ref);
-		}
 		printf("Digest: %s\n", rec.index_digest ? rec.index_digest : rec.manifest_digest);
 	}
 	printf("%s\n", rec.name);
