@@ -9,6 +9,7 @@
 #include "common/cleanup.h"
 #include "common/error.h"
 #include "common/strv.h"
+#include "engine/container.h"
 #include "image/convert.h"
 #include "image/layer.h"
 #include "image/manifest.h"
@@ -24,38 +25,6 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-/* The image's chain ids, its layers unpacked where they are not yet. */
-static int image_chain(struct img_store *st, const struct img_record *rec, char **cfg,
-		       size_t *cfg_len, char (**chain)[IMG_DIGEST_MAX], size_t *n)
-{
-	_cleanup_free_ char *mbuf = NULL;
-	size_t mlen;
-	struct img_manifest m = {0};
-	struct img_config_summary cs = {0};
-	int r = img_store_read_blob(st, rec->manifest_digest, 4u << 20, &mbuf, &mlen);
-	if (r == 0)
-		r = img_manifest_parse(mbuf, mlen, rec->manifest_digest, NULL, &m);
-	if (r == 0)
-		r = img_store_read_blob(st, rec->config_digest, 64u << 20, cfg, cfg_len);
-	if (r == 0)
-		r = img_config_parse(*cfg, *cfg_len, rec->config_digest, &cs);
-	if (r == 0 && cs.n_diff_ids != m.n_layers)
-		r = herr_set(EINVAL, "image %s: %zu layers, %zu diff_ids", rec->config_digest,
-			     m.n_layers, cs.n_diff_ids);
-	if (r == 0 && !(*chain = calloc(m.n_layers ? m.n_layers : 1, sizeof(**chain))))
-		r = herr_set(ENOMEM, "out of memory");
-	if (r == 0) {
-		img_chain_ids(cs.diff_ids, m.n_layers, *chain);
-		*n = m.n_layers;
-		for (size_t i = 0; r == 0 && i < m.n_layers; i++)
-			r = img_layer_unpack(st, m.layers[i].digest, m.layers[i].media_type,
-					     cs.diff_ids[i], (*chain)[i], NULL);
-	}
-	img_manifest_clear(&m);
-	img_config_summary_clear(&cs);
-	return r;
-}
 
 static const char bundle_usage[] =
     "Usage: deck image bundle [OPTIONS] IMAGE DIR [CMD...]\n"
@@ -139,7 +108,7 @@ int cmd_image_bundle(int argc, char **argv, struct deck_opts *g)
 	if (r == 0)
 		r = deck_find(&st, argv[optind], &rec);
 	if (r == 0)
-		r = image_chain(&st, &rec, &cfg, &cfg_len, &chain, &n);
+		r = ctr_image_chain(&st, &rec, &cfg, &cfg_len, &chain, &n);
 	if (r == 0)
 		r = img_rootfs_prepare(&st, chain, n, dir, true, &opts_str);
 	if (r == 0 && (r = img_convert(cfg, cfg_len, merged, &o, &spec, &info)) < 0)

@@ -46,3 +46,21 @@ int deck_rm_each(int argc, char **argv, struct deck_opts *g, const char *cmd,
 		 int (*rm)(const char *root, const char *name, bool force));
 /* Parse --tls-verify[=true|false]; returns -1 on a bad value. */
 int deck_parse_bool(const char *flag, const char *v, bool *out);
+
+/* containers.c, ps.c, exec.c */
+int cmd_create(int argc, char **argv, struct deck_opts *g);
+int cmd_run(int argc, char **argv, struct deck_opts *g);
+int cmd_start(int argc, char **argv, struct deck_opts *g);
+int cmd_restart(int argc, char **argv, struct deck_opts *g);
+int cmd_stop(int argc, char **argv, struct deck_opts *g);
+int cmd_kill(int argc, char **argv, struct deck_opts *g);
+int cmd_rm(int argc, char **argv, struct deck_opts *g);
+int cmd_wait(int argc, char **argv, struct deck_opts *g);
+int cmd_pause(int argc, char **argv, struct deck_opts *g); /* pause and unpause */
+int cmd_attach(int argc, char **argv, struct deck_opts *g);
+int cmd_container(int argc, char **argv, struct deck_opts *g);
+int cmd_ps(int argc, char **argv, struct deck_opts *g);
+int cmd_inspect(int argc, char **argv, struct deck_opts *g); /* containers, else images */
+int cmd_logs(int argc, char **argv, struct deck_opts *g);
+int cmd_top(int argc, char **argv, struct deck_opts *g);
+int cmd_exec(int argc, char **argv, struct deck_opts *g);

@@ -1,5 +1,7 @@
 /* deck: the daemonless engine. This file: global options and dispatch. */
 #include "cli/deck/deck.h"
+#include "engine/container.h"
+#include "engine/network.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -20,6 +22,15 @@ static const char usage[] =
     "  import FILE [REF]   make an image of a root filesystem tarball\n"
     "  login, logout       registry credentials\n"
     "\n"
+    "Containers:\n"
+    "  run IMAGE [CMD...]  create and start a container (-d, -i, -t, --rm, ...)\n"
+    "  create, start, stop, restart, kill, rm, pause, unpause, wait, attach\n"
+    "  ps                  list containers (-a, -q, --format json)\n"
+    "  logs CONTAINER      its output (-f, --tail, --since, -t)\n"
+    "  exec CONTAINER CMD  run a command in a running container (-it, -e, -u, -w)\n"
+    "  inspect NAME...     containers (or images) as JSON (-f TEMPLATE)\n"
+    "  top CONTAINER       its processes\n"
+    "\n"
     "Networks and volumes:\n"
     "  network create|ls|rm|inspect   CNI bridge networks (default \"deck\")\n"
     "  volume create|ls|rm|inspect|prune   named volumes\n"
@@ -32,20 +43,22 @@ static const struct {
 	const char *name;
 	int (*fn)(int, char **, struct deck_opts *);
 } cmds[] = {
-    {"pull", cmd_pull},
-    {"images", cmd_images},
-    {"image", cmd_image},
-    {"rmi", cmd_rmi},
-    {"tag", cmd_tag},
-    {"load", cmd_load},
-    {"save", cmd_save},
-    {"import", cmd_import},
-    {"login", cmd_login},
-    {"logout", cmd_logout},
-    {"inspect", cmd_inspect_image},
-    {"network", cmd_network},
-    {"volume", cmd_volume},
+    {"pull", cmd_pull},	      {"images", cmd_images},	{"image", cmd_image},
+    {"rmi", cmd_rmi},	      {"tag", cmd_tag},		{"load", cmd_load},
+    {"save", cmd_save},	      {"import", cmd_import},	{"login", cmd_login},
+    {"logout", cmd_logout},   {"inspect", cmd_inspect}, {"run", cmd_run},
+    {"create", cmd_create},   {"start", cmd_start},	{"stop", cmd_stop},
+    {"restart", cmd_restart}, {"kill", cmd_kill},	{"rm", cmd_rm},
+    {"wait", cmd_wait},	      {"pause", cmd_pause},	{"unpause", cmd_pause},
+    {"attach", cmd_attach},   {"ps", cmd_ps},		{"logs", cmd_logs},
+    {"top", cmd_top},	      {"exec", cmd_exec},	{"container", cmd_container},
+    {"network", cmd_network}, {"volume", cmd_volume},
 };
+
+static bool alive(const char *root, const char *id)
+{
+	return ctr_exists(root, id);
+}
 
 int main(int argc, char **argv)
 {
@@ -78,6 +91,8 @@ int main(int argc, char **argv)
 		fputs(usage, stderr);
 		return 125;
 	}
+	/* a network or volume record of a container that is gone does not count */
+	net_set_container_check(alive);
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(*cmds); i++)
 		if (!strcmp(argv[optind], cmds[i].name)) {
 			int sub_argc = argc - optind;

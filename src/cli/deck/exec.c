@@ -1,0 +1,230 @@
+/* deck exec: a process in a running container, through the runtime it was made with. */
+#include "cli/deck/deck.h"
+#include "common/cleanup.h"
+#include "common/error.h"
+#include "common/fsutil.h"
+#include "common/strv.h"
+#include "engine/container.h"
+#include "runtime/exec.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* NAME's numeric id in the container's passwd or group file (RESOLVE_IN_ROOT). */
+static int lookup_id(const char *rootfs, const char *file, const char *name, uint32_t *id,
+		     uint32_t *gid)
+{
+	char *end;
+	unsigned long v = strtoul(name, &end, 10);
+	if (*name && !*end) {
+		*id = (uint32_t)v;
+		return 1; /* a number: no group from passwd */
+	}
+	_cleanup_close_ int rootfd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_free_ char *text = NULL;
+	if (rootfd < 0 || fs_read_fileat(rootfd, file, 4u << 20, &text, NULL) < 0)
+		return herr_set(ENOENT, "unable to find user %s: no matching entries in %s", name,
+				file);
+	for (char *save = NULL, *l = strtok_r(text, "\n", &save); l;
+	     l = strtok_r(NULL, "\n", &save)) {
+		char *f[4] = {0};
+		int i = 0;
+		for (char *p = l; i < 4 && p; i++) {
+			f[i] = p;
+			p = strchr(p, ':');
+			if (p)
+				*p++ = 0;
+		}
+		if (i >= 3 && !strcmp(f[0], name)) {
+			*id = (uint32_t)strtoul(f[2], NULL, 10);
+			if (gid && f[3])
+				*gid = (uint32_t)strtoul(f[3], NULL, 10);
+			return 0;
+		}
+	}
+	return herr_set(ENOENT, "unable to find user %s: no matching entries in %s", name, file);
+}
+
+static int resolve_user(const char *rootfs, const char *spec, uint32_t *uid, uint32_t *gid)
+{
+	_cleanup_free_ char *u = strdup(spec);
+	if (!u)
+		return herr_set(ENOMEM, "out of memory");
+	char *g = strchr(u, ':');
+	if (g)
+		*g++ = 0;
+	*gid = 0;
+	int r = lookup_id(rootfs, "etc/passwd", u, uid, gid);
+	if (r < 0)
+		return r;
+	if (g && lookup_id(rootfs, "etc/group", g, gid, NULL) < 0)
+		return herr_set(ENOENT,
+				"unable to find group %s: no matching entries in group file", g);
+	return 0;
+}
+
+static const char exec_usage[] = "Usage: deck exec [OPTIONS] CONTAINER COMMAND [ARG...]\n"
+				 "\n"
+				 "  -d, --detach         run in the background\n"
+				 "  -e, --env K=V        set an environment variable\n"
+				 "  -i, --interactive    keep stdin open\n"
+				 "  -t, --tty            allocate a terminal\n"
+				 "  -u, --user USER      user[:group], names or numbers\n"
+				 "  -w, --workdir DIR    the working directory\n"
+				 "  --privileged         accepted for compatibility; refused\n";
+
+int cmd_exec(int argc, char **argv, struct deck_opts *g)
+{
+	static const struct option opts[] = {
+	    {"detach", no_argument, NULL, 'd'},	     {"env", required_argument, NULL, 'e'},
+	    {"interactive", no_argument, NULL, 'i'}, {"tty", no_argument, NULL, 't'},
+	    {"user", required_argument, NULL, 'u'},  {"workdir", required_argument, NULL, 'w'},
+	    {"help", no_argument, NULL, 'h'},	     {0}};
+	bool detach = false, interactive = false, tty = false;
+	const char *user = NULL, *workdir = NULL;
+	_cleanup_strv_ char **env = NULL;
+	int c;
+	while ((c = getopt_long(argc, argv, "+de:itu:w:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			detach = true;
+			break;
+		case 'e': {
+			const char *v = optarg;
+			char buf[8192];
+			if (!strchr(v, '=')) {
+				const char *host = getenv(v);
+				if (!host)
+					break;
+				snprintf(buf, sizeof(buf), "%s=%s", v, host);
+				v = buf;
+			}
+			if (strv_push(&env, v) < 0)
+				return deck_fail();
+			break;
+		}
+		case 'i':
+			interactive = true;
+			break;
+		case 't':
+			tty = true;
+			break;
+		case 'u':
+			user = optarg;
+			break;
+		case 'w':
+			workdir = optarg;
+			break;
+		case 'h':
+			fputs(exec_usage, stdout);
+			return 0;
+		default:
+			return deck_usage("exec", "bad option");
+		}
+	}
+	if (argc - optind < 2)
+		return deck_usage("exec", "\"deck exec\" requires at least 2 arguments");
+	struct ctr_record r;
+	if (ctr_load(g->root, argv[optind], &r) < 0) {
+		fprintf(stderr, "deck: %s\n", herr_msg());
+		return 125;
+	}
+	int status = 125;
+	char rtroot[PATH_MAX], dir[PATH_MAX], rootfs[PATH_MAX + 32];
+	ctr_runtime_root(g->root, rtroot, sizeof(rtroot));
+	snprintf(rootfs, sizeof(rootfs), "%s/bundle/merged",
+		 ctr_dir(g->root, r.id, dir, sizeof(dir)));
+	struct exec_opts o = {
+	    .root = rtroot,
+	    .id = r.id,
+	    .args = argv + optind + 1,
+	    .tty = tty,
+	    .cwd = workdir,
+	    .env = env,
+	    .detach = detach,
+	};
+	if (r.status == CTR_PAUSED) {
+		fprintf(stderr, "deck: container %s is paused, unpause the container before exec\n",
+			argv[optind]);
+		goto out;
+	}
+	if (r.status != CTR_RUNNING) {
+		fprintf(stderr, "deck: container %s is not running\n", argv[optind]);
+		goto out;
+	}
+	if (user) {
+		if (resolve_user(rootfs, user, &o.uid, &o.gid) < 0) {
+			fprintf(stderr, "deck: %s\n", herr_msg());
+			goto out;
+		}
+		o.has_uid = o.has_gid = true;
+	}
+	/* without -i the process reads nothing of ours, as docker's */
+	if (!interactive) {
+		int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (null >= 0) {
+			dup2(null, STDIN_FILENO);
+			close(null);
+		}
+	}
+	if (!r.config.runtime) {
+		int rc = container_exec(&o, &status);
+		if (rc < 0) {
+			const char *msg = herr_msg();
+			fprintf(stderr, "deck: %s\n", msg);
+			status = strstr(msg, "no such file") || strstr(msg, "not found") ? 127
+				 : strstr(msg, "permission denied")			 ? 126
+											 : 126;
+		} else if (detach) {
+			status = 0;
+		}
+		goto out;
+	}
+	/* an OCI runtime binary: its exec proxies the terminal itself */
+	_cleanup_strv_ char **args = NULL;
+	char ug[32];
+	strv_push(&args, r.config.runtime);
+	strv_push(&args, "--root");
+	strv_push(&args, rtroot);
+	strv_push(&args, "exec");
+	if (tty)
+		strv_push(&args, "--tty");
+	if (detach)
+		strv_push(&args, "--detach");
+	if (workdir) {
+		strv_push(&args, "--cwd");
+		strv_push(&args, workdir);
+	}
+	for (size_t i = 0; env && env[i]; i++) {
+		strv_push(&args, "--env");
+		strv_push(&args, env[i]);
+	}
+	if (user) {
+		snprintf(ug, sizeof(ug), "%u:%u", o.uid, o.gid);
+		strv_push(&args, "--user");
+		strv_push(&args, ug);
+	}
+	strv_push(&args, r.id);
+	for (int i = optind + 1; i < argc; i++)
+		strv_push(&args, argv[i]);
+	pid_t pid = fork();
+	if (pid == 0) {
+		execv(args[0], args);
+		fprintf(stderr, "deck: cannot run %s: %s\n", args[0], strerror(errno));
+		_exit(125);
+	}
+	int st;
+	while (pid > 0 && waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	status = pid < 0 ? 125 : WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+out:
+	ctr_record_clear(&r);
+	return status;
+}
