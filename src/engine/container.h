@@ -171,18 +171,25 @@ bool ctr_exists(const char *root, const char *id);
 struct img_store;
 struct img_record;
 
+/* img_layer_unpack's signature: deck passes it in, or a stand-in (see deck-image). */
+typedef int (*ctr_unpack_fn)(struct img_store *st, const char *layer_digest, const char *media_type,
+			     const char *diff_id, const char *chain_id, const char *parent_chain);
+
 /*
  * The image's chain ids (*chain, n of them, malloc'd) and its config blob
- * (*cfg), unpacking the layers that are not unpacked yet.
+ * (*cfg); layers not unpacked yet are unpacked with unpack (NULL: -ENODATA).
+ * The engine does not link the unpacker itself, so that a deck that only runs
+ * containers loads no libarchive.
  */
 int ctr_image_chain(struct img_store *st, const struct img_record *img, char **cfg, size_t *cfg_len,
-		    char (**chain)[IMG_DIGEST_MAX], size_t *n);
+		    char (**chain)[IMG_DIGEST_MAX], size_t *n, ctr_unpack_fn unpack);
 
 /* Where deck's helpers are: the deck binary (for the exit command), deck-init. */
 struct ctr_paths {
 	const char *deck;      /* absolute path of deck */
 	const char *deck_init; /* the static --init binary */
 	const char *deck_shim; /* NULL: next to deck */
+	ctr_unpack_fn unpack;  /* for layers a load or import left packed */
 };
 
 /*

@@ -1,8 +1,6 @@
 /*
- * A container's life: create (record, bundle, volumes), start (rootfs,
- * network, /etc files, deck-shim), and after its exit the cleanup that gives
- * back the network and the mounts, which every path ends with (the shim's
- * exit command, stop, rm, a foreground run) and which may run twice.
+ * A container's life, first half: create (record, bundle, volumes) and start
+ * (rootfs, network, /etc files, deck-shim). ctr-teardown.c has the rest.
  */
 #include "engine/container.h"
 #include "engine/ctr-runtime.h"
@@ -44,19 +42,8 @@ static int64_t now_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-char *ctr_runtime_root(const char *root, char *buf, size_t len)
-{
-	snprintf(buf, len, "%s/runtime", root);
-	return buf;
-}
-
-static bool is_cni_network(const char *net)
-{
-	return strcmp(net, "none") && strcmp(net, "host");
-}
-
 int ctr_image_chain(struct img_store *st, const struct img_record *rec, char **cfg, size_t *cfg_len,
-		    char (**chain)[IMG_DIGEST_MAX], size_t *n)
+		    char (**chain)[IMG_DIGEST_MAX], size_t *n, ctr_unpack_fn unpack)
 {
 	_cleanup_free_ char *mbuf = NULL;
 	size_t mlen;
@@ -77,27 +64,18 @@ int ctr_image_chain(struct img_store *st, const struct img_record *rec, char **c
 	if (r == 0) {
 		img_chain_ids(cs.diff_ids, m.n_layers, *chain);
 		*n = m.n_layers;
-		for (size_t i = 0; r == 0 && i < m.n_layers; i++)
-			r = img_layer_unpack(st, m.layers[i].digest, m.layers[i].media_type,
-					     cs.diff_ids[i], (*chain)[i], NULL);
+		for (size_t i = 0; r == 0 && i < m.n_layers; i++) {
+			if (img_snapshot_exists(st, (*chain)[i]))
+				continue;
+			r = unpack ? unpack(st, m.layers[i].digest, m.layers[i].media_type,
+					    cs.diff_ids[i], (*chain)[i], NULL)
+				   : herr_set(ENODATA, "image %s: layer %s is not unpacked",
+					      rec->config_digest, m.layers[i].digest);
+		}
 	}
 	img_manifest_clear(&m);
 	img_config_summary_clear(&cs);
 	return r;
-}
-
-static bool is_mountpoint(const char *path)
-{
-	struct statx sx;
-	return statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &sx) == 0 &&
-	       (sx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) &&
-	       (sx.stx_attributes & STATX_ATTR_MOUNT_ROOT);
-}
-
-static void umount_all(const char *path)
-{
-	while (is_mountpoint(path) && umount2(path, MNT_DETACH) == 0)
-		;
 }
 
 /* The layers of the bundle's rootfs, kept so that a restart can mount it again. */
@@ -118,7 +96,7 @@ static int mount_rootfs(const char *root, const char *bundle)
 {
 	char path[PATH_MAX];
 	snprintf(path, sizeof(path), "%s/merged", bundle);
-	if (is_mountpoint(path))
+	if (ctr_is_mountpoint(path))
 		return 0;
 	snprintf(path, sizeof(path), "%s/layers", bundle);
 	_cleanup_free_ char *text = NULL;
@@ -149,7 +127,7 @@ static int mount_rootfs(const char *root, const char *bundle)
 /* A network namespace of the container's own, bind-mounted at path, lo up. */
 static int netns_create(const char *path)
 {
-	umount_all(path);
+	ctr_umount_all(path);
 	_cleanup_close_ int f = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0);
 	if (f < 0)
 		return herr_sys("%s", path);
@@ -172,14 +150,8 @@ static int netns_create(const char *path)
 	if (setns(orig, CLONE_NEWNET) < 0)
 		abort(); /* deck would go on in the container's namespace */
 	if (r < 0)
-		umount_all(path);
+		ctr_umount_all(path);
 	return r;
-}
-
-static void netns_remove(const char *path)
-{
-	umount_all(path);
-	unlink(path);
 }
 
 static const char *cgroup_parent(const struct ctr_config *c)
@@ -206,7 +178,7 @@ static int check_network(const char *root, struct ctr_record *r)
 		net = NET_DEFAULT;
 	if (!(r->network = strdup(net)))
 		return herr_set(ENOMEM, "out of memory");
-	if (!is_cni_network(net)) {
+	if (!ctr_is_cni_network(net)) {
 		if (r->config.publish && !strcmp(net, "none"))
 			return herr_set(EINVAL, "-p: port publishing and --network none conflict");
 		if (r->config.publish)
@@ -286,7 +258,7 @@ static int create_bundle(const char *root, struct img_store *st, const struct im
 		return r;
 	if (mkdir(bundle, 0711) < 0 || mkdir(etc, 0755) < 0)
 		return herr_sys("%s", bundle);
-	if ((r = ctr_image_chain(st, img, &cfg, &cfg_len, &chain, &n)) < 0 ||
+	if ((r = ctr_image_chain(st, img, &cfg, &cfg_len, &chain, &n, paths->unpack)) < 0 ||
 	    (r = write_layers(bundle, chain, n)) < 0 ||
 	    (r = img_rootfs_prepare(st, chain, n, bundle, true, &opts)) < 0)
 		return r;
@@ -360,7 +332,7 @@ int ctr_create(const char *root, struct img_store *st, const struct img_record *
 	if (r < 0) {
 		char dir[PATH_MAX];
 		snprintf(dir, sizeof(dir), "%s/containers/%s/bundle/merged", root, out->id);
-		umount_all(dir);
+		ctr_umount_all(dir);
 		vol_release_all(root, out->id, true);
 		int keep = herr_code();
 		_cleanup_free_ char *msg = strdup(herr_msg());
@@ -424,9 +396,9 @@ static int write_etc(const char *dir, const struct ctr_record *r)
 
 static void undo_network(const char *root, struct ctr_record *r, const char *netns)
 {
-	if (is_cni_network(r->network))
+	if (ctr_is_cni_network(r->network))
 		net_detach(root, r->network, r->id, netns);
-	netns_remove(netns);
+	ctr_netns_remove(netns);
 	free(r->ip);
 	free(r->ports_json);
 	r->ip = r->ports_json = NULL;
@@ -463,13 +435,19 @@ int ctr_start(const char *root, struct ctr_record *r, const struct ctr_paths *pa
 		rc = mount_rootfs(absroot, bundle);
 	if (rc == 0 && strcmp(r->network, "host"))
 		rc = netns_create(netns);
-	if (rc == 0 && is_cni_network(r->network))
+	if (rc == 0 && ctr_is_cni_network(r->network))
 		rc = attach_network(absroot, r, netns);
 	if (rc == 0)
 		rc = write_etc(dir, r);
 	if (rc == 0) {
-		char *exit_cmd[] = {(char *)paths->deck, "--root", absroot, "container",
-				    "cleanup",		 r->id,	   NULL};
+		/* deck-shim does the cleanup: it starts in a fraction of deck's time */
+		char shim[PATH_MAX], *slash;
+		if (paths->deck_shim)
+			snprintf(shim, sizeof(shim), "%s", paths->deck_shim);
+		else if (snprintf(shim, sizeof(shim), "%s", paths->deck) > 0 &&
+			 (slash = strrchr(shim, '/')))
+			snprintf(slash + 1, sizeof(shim) - (size_t)(slash + 1 - shim), "deck-shim");
+		char *exit_cmd[] = {shim, "cleanup", absroot, r->id, NULL};
 		struct shim_opts o = {
 		    .id = r->id,
 		    .bundle = bundle,
@@ -507,160 +485,4 @@ int ctr_start(const char *root, struct ctr_record *r, const struct ctr_paths *pa
 	r->paused = false;
 	r->status = CTR_RUNNING;
 	return ctr_record_save(absroot, r);
-}
-
-/* Give back what a run of the container held; the caller holds the lock. */
-static int release(const char *root, struct ctr_record *r)
-{
-	char dir[PATH_MAX], path[PATH_MAX];
-	ctr_dir(root, r->id, dir, sizeof(dir));
-	ctr_rt_delete(root, r, true);
-	herr_clear();
-	snprintf(path, sizeof(path), "%s/netns", dir);
-	int rc = 0;
-	if (r->network && is_cni_network(r->network))
-		rc = net_detach(root, r->network, r->id, path);
-	netns_remove(path);
-	snprintf(path, sizeof(path), "%s/bundle/merged", dir);
-	umount_all(path);
-	free(r->ip);
-	free(r->ports_json);
-	r->ip = r->ports_json = NULL;
-	return rc;
-}
-
-static int remove_locked(const char *root, struct ctr_record *r, bool volumes)
-{
-	r->removing = true;
-	ctr_record_save(root, r);
-	int rc = release(root, r);
-	if (rc < 0)
-		return rc;
-	vol_release_all(root, r->id, volumes || r->config.autoremove);
-	return ctr_record_remove(root, r);
-}
-
-int ctr_cleanup(const char *root, const char *id)
-{
-	_cleanup_close_ int lock = ctr_lock(root, id, true);
-	if (lock < 0) {
-		herr_clear();
-		return 0;
-	}
-	struct ctr_record r;
-	if (ctr_load(root, id, &r) < 0) {
-		herr_clear();
-		return 0;
-	}
-	int rc = 0;
-	if (r.status == CTR_EXITED || r.status == CTR_REMOVING) {
-		rc = release(root, &r);
-		if (rc == 0 && r.config.autoremove)
-			rc = remove_locked(root, &r, true);
-		else if (rc == 0)
-			rc = ctr_record_save(root, &r);
-	}
-	ctr_record_clear(&r);
-	return rc;
-}
-
-int ctr_kill(const char *root, const struct ctr_record *r, int sig)
-{
-	if (r->status != CTR_RUNNING && r->status != CTR_PAUSED)
-		return herr_set(EINVAL, "container %.12s is not running", r->id);
-	if (sig == 0 && (sig = oci_signal_from_name(r->stop_signal)) <= 0)
-		sig = SIGTERM;
-	return ctr_rt_kill(root, r, sig, false);
-}
-
-int ctr_stop(const char *root, struct ctr_record *r, int timeout_s)
-{
-	char dir[PATH_MAX];
-	ctr_dir(root, r->id, dir, sizeof(dir));
-	if (r->status != CTR_RUNNING && r->status != CTR_PAUSED)
-		return 0;
-	if (timeout_s < 0)
-		timeout_s = r->config.stop_timeout >= 0 ? r->config.stop_timeout : 10;
-	int rc = ctr_kill(root, r, 0);
-	/* a frozen process gets its signal once thawed */
-	if (rc == 0 && r->status == CTR_PAUSED)
-		rc = ctr_rt_pause(root, r, false);
-	struct shim_exit e;
-	if (rc == 0) {
-		rc = shim_wait(dir, timeout_s * 1000, &e);
-		if (rc == -ETIMEDOUT) {
-			herr_clear();
-			rc = ctr_rt_kill(root, r, SIGKILL, true);
-			if (rc == 0)
-				rc = shim_wait(dir, -1, &e);
-		}
-	}
-	if (rc == -ESRCH)
-		rc = 0, herr_clear();
-	return rc;
-}
-
-int ctr_pause(const char *root, struct ctr_record *r, bool pause)
-{
-	if (r->status != CTR_RUNNING && r->status != CTR_PAUSED)
-		return herr_set(EINVAL, "container %.12s is not running", r->id);
-	if (pause && r->status == CTR_PAUSED)
-		return herr_set(EINVAL, "container %.12s is already paused", r->id);
-	if (!pause && r->status != CTR_PAUSED)
-		return herr_set(EINVAL, "container %.12s is not paused", r->id);
-	int rc = ctr_rt_pause(root, r, pause);
-	if (rc < 0)
-		return rc;
-	r->paused = pause;
-	r->status = pause ? CTR_PAUSED : CTR_RUNNING;
-	return ctr_record_save(root, r);
-}
-
-int ctr_remove(const char *root, const char *query, bool force, bool volumes)
-{
-	struct ctr_record r;
-	int rc = ctr_load(root, query, &r);
-	if (rc < 0)
-		return rc;
-	_cleanup_close_ int lock = ctr_lock(root, r.id, true);
-	char id[CTR_ID_LEN + 1];
-	memcpy(id, r.id, sizeof(id));
-	ctr_record_clear(&r);
-	if (lock < 0)
-		return lock;
-	if ((rc = ctr_load(root, id, &r)) < 0)
-		return rc;
-	if (r.status == CTR_RUNNING || r.status == CTR_PAUSED) {
-		if (!force) {
-			rc = herr_set(EBUSY,
-				      "cannot remove container %s: container is %s: stop the "
-				      "container before removing or force remove",
-				      query, ctr_status_name(r.status));
-			ctr_record_clear(&r);
-			return rc;
-		}
-		char dir[PATH_MAX];
-		struct shim_exit e;
-		ctr_dir(root, r.id, dir, sizeof(dir));
-		rc = ctr_rt_kill(root, &r, SIGKILL, true);
-		if (rc == 0 && r.status == CTR_PAUSED)
-			ctr_rt_pause(root, &r, false);
-		herr_clear();
-		rc = shim_wait(dir, 10000, &e);
-		if (rc < 0 && rc != -ESRCH) {
-			ctr_record_clear(&r);
-			return herr_ctx(rc, "container %.12s", id);
-		}
-		herr_clear();
-	}
-	rc = remove_locked(root, &r, volumes);
-	ctr_record_clear(&r);
-	return rc;
-}
-
-int ctr_pids(const char *root, const struct ctr_record *r, pid_t **pids, size_t *n)
-{
-	if (r->status != CTR_RUNNING && r->status != CTR_PAUSED)
-		return herr_set(EINVAL, "container %.12s is not running", r->id);
-	return ctr_rt_ps(root, r, pids, n);
 }

@@ -108,7 +108,7 @@ int cmd_image_bundle(int argc, char **argv, struct deck_opts *g)
 	if (r == 0)
 		r = deck_find(&st, argv[optind], &rec);
 	if (r == 0)
-		r = ctr_image_chain(&st, &rec, &cfg, &cfg_len, &chain, &n);
+		r = ctr_image_chain(&st, &rec, &cfg, &cfg_len, &chain, &n, img_layer_unpack);
 	if (r == 0)
 		r = img_rootfs_prepare(&st, chain, n, dir, true, &opts_str);
 	if (r == 0 && (r = img_convert(cfg, cfg_len, merged, &o, &spec, &info)) < 0)
@@ -131,6 +131,29 @@ int cmd_image_bundle(int argc, char **argv, struct deck_opts *g)
 	img_config_info_clear(&info);
 	free(chain);
 	img_record_clear(&rec);
+	img_store_close(&st);
+	return r < 0 ? deck_fail() : 0;
+}
+
+int deck_unpack_layer(struct img_store *st, const char *layer_digest, const char *media_type,
+		      const char *diff_id, const char *chain_id, const char *parent_chain)
+{
+	return img_layer_unpack(st, layer_digest, media_type, diff_id, chain_id, parent_chain);
+}
+
+/* image unpack-layer DIGEST MEDIA-TYPE DIFF-ID CHAIN-ID: what deck asks of deck-image. */
+int cmd_image_unpack_layer(int argc, char **argv, struct deck_opts *g)
+{
+	if (argc != 5)
+		return deck_usage("image unpack-layer",
+				  "requires DIGEST MEDIA-TYPE DIFF-ID CHAIN-ID");
+	struct img_store st;
+	if (deck_open_store(g, &st) < 0)
+		return 1;
+	int r = img_store_hold(&st);
+	if (r == 0)
+		r = img_layer_unpack(&st, argv[1], *argv[2] ? argv[2] : NULL, argv[3], argv[4],
+				     NULL);
 	img_store_close(&st);
 	return r < 0 ? deck_fail() : 0;
 }

@@ -11,7 +11,6 @@
 #include "engine/container.h"
 #include "engine/network.h"
 #include "engine/shim.h"
-#include "image/pull.h"
 #include "oci/config.h"
 
 #include <errno.h>
@@ -38,6 +37,7 @@ const struct ctr_paths *deck_paths(void)
 		snprintf(init_path, sizeof(init_path), "%s/deck-init", dirname(dir));
 		p.deck = self_path;
 		p.deck_init = init_path;
+		p.unpack = deck_unpack_layer;
 	}
 	return &p;
 }
@@ -64,15 +64,15 @@ static void cleanup_quietly(const char *root, const char *id)
 		fprintf(stderr, "deck: %s\n", herr_msg());
 }
 
-static int find_or_pull(struct img_store *st, const char *ref, struct img_record *img)
+static int find_or_pull(struct deck_opts *g, struct img_store *st, const char *ref,
+			struct img_record *img)
 {
 	int r = deck_find(st, ref, img);
 	if (r != -ENOENT)
 		return r;
 	herr_clear();
 	fprintf(stderr, "Unable to find image '%s' locally\n", ref);
-	struct img_pull_opts o = {.reg = {.tls_verify = true}};
-	return img_pull(st, ref, &o, img);
+	return deck_pull(g, st, ref, img);
 }
 
 /* Forwarded to the container while `deck run` waits in the foreground (docker's sig-proxy). */
@@ -145,7 +145,7 @@ static int create_or_run(int argc, char **argv, struct deck_opts *g, bool is_run
 	struct ctr_record r = {0};
 	int rc = img_store_hold(&st);
 	if (rc == 0)
-		rc = find_or_pull(&st, c.image, &img);
+		rc = find_or_pull(g, &st, c.image, &img);
 	if (rc == 0)
 		rc = ctr_create(g->root, &st, &img, &c, f.name, deck_paths(), &r);
 	ctr_config_clear(&c);

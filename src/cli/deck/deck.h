@@ -64,3 +64,14 @@ int cmd_inspect(int argc, char **argv, struct deck_opts *g); /* containers, else
 int cmd_logs(int argc, char **argv, struct deck_opts *g);
 int cmd_top(int argc, char **argv, struct deck_opts *g);
 int cmd_exec(int argc, char **argv, struct deck_opts *g);
+
+/*
+ * The image tools that link libcurl and libarchive live in deck-image (the
+ * same commands, a bigger binary); deck runs it for them (tool.c), so that
+ * starting a container loads neither library.
+ */
+int cmd_image_unpack_layer(int argc, char **argv, struct deck_opts *g);
+/* Pull ref into st and give its record (deck run of an image it does not have). */
+int deck_pull(struct deck_opts *g, struct img_store *st, const char *ref, struct img_record *out);
+int deck_unpack_layer(struct img_store *st, const char *layer_digest, const char *media_type,
+		      const char *diff_id, const char *chain_id, const char *parent_chain);

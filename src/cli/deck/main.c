@@ -57,7 +57,9 @@ static const struct {
 
 static bool alive(const char *root, const char *id)
 {
-	return ctr_exists(root, id);
+	/* ids that are not deck's containers' (network attach by hand) always count */
+	return strlen(id) != CTR_ID_LEN || strspn(id, "0123456789abcdef") != CTR_ID_LEN ||
+	       ctr_exists(root, id);
 }
 
 int main(int argc, char **argv)

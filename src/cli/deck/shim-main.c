@@ -3,7 +3,9 @@
  * shim_start(); run by hand it does the same and prints the init's pid. The
  * attach, wait and logs commands are the client side, for scripts and tests.
  */
+#include "engine/container.h"
 #include "engine/logs.h"
+#include "engine/network.h"
 #include "engine/shim.h"
 #include "common/error.h"
 
@@ -17,6 +19,7 @@
 
 static const char usage[] =
     "Usage: deck-shim --id ID --bundle DIR --state-dir DIR [OPTIONS] [-- EXIT-COMMAND...]\n"
+    "       deck-shim cleanup DECK-ROOT CONTAINER-ID\n"
     "       deck-shim attach [--eof-close] STATE-DIR\n"
     "       deck-shim wait [--timeout MS] STATE-DIR\n"
     "       deck-shim logs [-f] [-t] [--tail N] [--since T] [--until T] [--state-dir DIR]\n"
@@ -72,6 +75,27 @@ static int fail(void)
 {
 	fprintf(stderr, "deck-shim: %s\n", herr_msg());
 	return 1;
+}
+
+static bool ctr_alive(const char *root, const char *id)
+{
+	/* ids that are not deck's containers' (network attach by hand) always count */
+	return strlen(id) != CTR_ID_LEN || strspn(id, "0123456789abcdef") != CTR_ID_LEN ||
+	       ctr_exists(root, id);
+}
+
+/*
+ * cleanup ROOT ID: deck's exit command for its containers (ctr_cleanup), run
+ * from here rather than from deck because this binary starts faster.
+ */
+static int cmd_cleanup(int argc, char **argv)
+{
+	if (argc != 3) {
+		fputs("Usage: deck-shim cleanup DECK-ROOT CONTAINER-ID\n", stderr);
+		return 2;
+	}
+	net_set_container_check(ctr_alive);
+	return ctr_cleanup(argv[1], argv[2]) < 0 ? fail() : 0;
 }
 
 static int cmd_attach(int argc, char **argv)
@@ -171,6 +195,8 @@ static int cmd_logs(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+	if (argc > 1 && !strcmp(argv[1], "cleanup"))
+		return cmd_cleanup(argc - 1, argv + 1);
 	if (argc > 1 && !strcmp(argv[1], "attach"))
 		return cmd_attach(argc - 1, argv + 1);
 	if (argc > 1 && !strcmp(argv[1], "wait"))
