@@ -144,10 +144,13 @@ char *ctr_dir(const char *root, const char *id, char *buf, size_t len);
 
 /*
  * A new record with a fresh id; name NULL picks a free "adjective_noun" as
- * docker does. The name is taken atomically: -EEXIST "the container name
+ * docker does; *lock_fd holds the container's lock until the caller has saved
+ * the record (a directory without a record and without a lock holder is what a
+ * deck killed mid-create left: removed when seen). The name is taken atomically: -EEXIST "the
+ * container name
  * "/x" is already in use by container ID" when another has it.
  */
-int ctr_record_new(const char *root, const char *name, struct ctr_record *out);
+int ctr_record_new(const char *root, const char *name, struct ctr_record *out, int *lock_fd);
 int ctr_record_save(const char *root, const struct ctr_record *r);
 /*
  * Find a container by full id, unique id prefix or name; load its record and

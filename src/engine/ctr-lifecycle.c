@@ -314,7 +314,8 @@ int ctr_create(const char *root, struct img_store *st, const struct img_record *
 	       struct ctr_config *c, const char *name, const struct ctr_paths *paths,
 	       struct ctr_record *out)
 {
-	int r = ctr_record_new(root, name, out);
+	_cleanup_close_ int lock = -1;
+	int r = ctr_record_new(root, name, out, &lock);
 	if (r < 0) {
 		ctr_config_clear(c);
 		return r;

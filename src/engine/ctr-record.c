@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mount.h>
 #include <sys/random.h>
 #include <time.h>
 #include <sys/stat.h>
@@ -114,6 +115,30 @@ static bool name_valid(const char *n)
 	return true;
 }
 
+/*
+ * A container directory with no record is one being created (its creator holds
+ * the lock) or one whose deck died while creating it: that one is removed here
+ * (its rootfs unmounted first). Returns whether it was.
+ */
+static bool reap_stale(const char *root, const char *id)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 32];
+	ctr_dir(root, id, dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/" RECORD_FILE, dir);
+	if (access(path, F_OK) == 0)
+		return false;
+	snprintf(path, sizeof(path), "%s/lock", dir);
+	_cleanup_close_ int fd = open(path, O_RDWR | O_CLOEXEC);
+	struct stat sb;
+	/* a lock file seconds old may not be locked yet by the deck creating it */
+	if (fd < 0 || fstat(fd, &sb) < 0 || time(NULL) - sb.st_mtime < 5 ||
+	    flock(fd, LOCK_EX | LOCK_NB) < 0)
+		return false;
+	snprintf(path, sizeof(path), "%s/bundle/merged", dir);
+	umount2(path, MNT_DETACH);
+	return fs_rm_rf(dir) == 0;
+}
+
 /* Take the name for id: symlink creation is the atomic claim. A name left by a
  * container whose directory is gone (deck died mid-create) is taken over. */
 static int claim_name(const char *root, const char *name, const char *id)
@@ -129,7 +154,8 @@ static int claim_name(const char *root, const char *name, const char *id)
 		if (n < 0)
 			continue;
 		target[n] = 0;
-		if (access(ctr_dir(root, target, dir, sizeof(dir)), F_OK) == 0)
+		if (access(ctr_dir(root, target, dir, sizeof(dir)), F_OK) == 0 &&
+		    !reap_stale(root, target))
 			return herr_set(
 			    EEXIST,
 			    "the container name \"/%s\" is already in use by container "
@@ -140,8 +166,9 @@ static int claim_name(const char *root, const char *name, const char *id)
 	return herr_set(EEXIST, "the container name \"/%s\" is already in use", name);
 }
 
-int ctr_record_new(const char *root, const char *name, struct ctr_record *out)
+int ctr_record_new(const char *root, const char *name, struct ctr_record *out, int *lock_fd)
 {
+	*lock_fd = -1;
 	memset(out, 0, sizeof(*out));
 	int r = mkdirs(root);
 	if (r < 0)
@@ -160,6 +187,11 @@ int ctr_record_new(const char *root, const char *name, struct ctr_record *out)
 	char dir[PATH_MAX];
 	if (mkdir(ctr_dir(root, out->id, dir, sizeof(dir)), 0711) < 0)
 		return herr_sys("%s", dir);
+	/* held until the record exists: until then the directory is not stale */
+	if ((*lock_fd = ctr_lock(root, out->id, true)) < 0) {
+		rmdir(dir);
+		return *lock_fd;
+	}
 	char gen[64];
 	for (int tries = 0;; tries++) {
 		if (!name && (r = random_name(gen, sizeof(gen))) < 0)
@@ -168,13 +200,13 @@ int ctr_record_new(const char *root, const char *name, struct ctr_record *out)
 		if (r == 0 || name || tries > 20)
 			break;
 	}
+	if (r == 0 && !(out->name = strdup(name ? name : gen)))
+		r = herr_set(ENOMEM, "out of memory");
 	if (r < 0) {
-		rmdir(dir);
+		fs_rm_rf(dir);
+		close(*lock_fd);
+		*lock_fd = -1;
 		return r;
-	}
-	if (!(out->name = strdup(name ? name : gen))) {
-		rmdir(dir);
-		return herr_set(ENOMEM, "out of memory");
 	}
 	return 0;
 }
@@ -407,6 +439,8 @@ int ctr_list(const char *root, struct ctr_record **out, size_t *n)
 		/* one being created or removed right now has no record: not listed */
 		if (load_id(root, e->d_name, &v[cnt]) == 0)
 			cnt++;
+		else
+			reap_stale(root, e->d_name);
 	}
 	herr_clear();
 	if (cnt)
