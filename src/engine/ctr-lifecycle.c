@@ -441,14 +441,6 @@ int ctr_start(const char *root, struct ctr_record *r, const struct ctr_paths *pa
 	if (rc == 0)
 		rc = write_etc(dir, r);
 	if (rc == 0) {
-		/* deck-shim does the cleanup: it starts in a fraction of deck's time */
-		char shim[PATH_MAX], *slash;
-		if (paths->deck_shim)
-			snprintf(shim, sizeof(shim), "%s", paths->deck_shim);
-		else if (snprintf(shim, sizeof(shim), "%s", paths->deck) > 0 &&
-			 (slash = strrchr(shim, '/')))
-			snprintf(slash + 1, sizeof(shim) - (size_t)(slash + 1 - shim), "deck-shim");
-		char *exit_cmd[] = {shim, "cleanup", absroot, r->id, NULL};
 		struct shim_opts o = {
 		    .id = r->id,
 		    .bundle = bundle,
@@ -461,7 +453,8 @@ int ctr_start(const char *root, struct ctr_record *r, const struct ctr_paths *pa
 		    .terminal = r->config.tty,
 		    .stdin_open = r->config.interactive,
 		    .wait_attach = wait_attach,
-		    .exit_command = exit_cmd,
+		    /* the shim cleans up after the exit itself: nothing to start then */
+		    .deck_root = absroot,
 		    .shim_path = paths->deck_shim,
 		};
 		pid_t pid = 0;

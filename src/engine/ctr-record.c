@@ -61,6 +61,8 @@ void ctr_record_free_array(struct ctr_record *v, size_t n)
 	free(v);
 }
 
+static int lock_file(const char *root, const char *id, bool exclusive, bool create);
+
 static int mkdirs(const char *root)
 {
 	char path[PATH_MAX];
@@ -188,7 +190,7 @@ int ctr_record_new(const char *root, const char *name, struct ctr_record *out, i
 	if (mkdir(ctr_dir(root, out->id, dir, sizeof(dir)), 0711) < 0)
 		return herr_sys("%s", dir);
 	/* held until the record exists: until then the directory is not stale */
-	if ((*lock_fd = ctr_lock(root, out->id, true)) < 0) {
+	if ((*lock_fd = lock_file(root, out->id, true, true)) < 0) {
 		rmdir(dir);
 		return *lock_fd;
 	}
@@ -450,11 +452,13 @@ int ctr_list(const char *root, struct ctr_record **out, size_t *n)
 	return 0;
 }
 
-int ctr_lock(const char *root, const char *id, bool exclusive)
+static int lock_file(const char *root, const char *id, bool exclusive, bool create)
 {
 	char dir[PATH_MAX], path[PATH_MAX];
 	snprintf(path, sizeof(path), "%s/lock", ctr_dir(root, id, dir, sizeof(dir)));
-	_cleanup_close_ int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	/* never created but by ctr_record_new: one made in a directory being removed
+	 * would keep its rm -rf from finishing */
+	_cleanup_close_ int fd = open(path, O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0), 0600);
 	if (fd < 0)
 		return errno == ENOENT ? herr_set(ENOENT, "no such container: %s", id)
 				       : herr_sys("%s", path);
@@ -462,6 +466,11 @@ int ctr_lock(const char *root, const char *id, bool exclusive)
 		if (errno != EINTR)
 			return herr_sys("lock %s", path);
 	return take_fd(fd);
+}
+
+int ctr_lock(const char *root, const char *id, bool exclusive)
+{
+	return lock_file(root, id, exclusive, false);
 }
 
 int ctr_record_remove(const char *root, const struct ctr_record *r)

@@ -83,7 +83,8 @@ static int absolute(const char *path, char *out, size_t len)
 
 static int shim_argv(const struct shim_opts *o, const char *bin, char ***argv)
 {
-	char bundle[PATH_MAX], state[PATH_MAX], logp[PATH_MAX], root[PATH_MAX], rt[PATH_MAX];
+	char bundle[PATH_MAX], state[PATH_MAX], logp[PATH_MAX], root[PATH_MAX], rt[PATH_MAX],
+	    dr[PATH_MAX];
 	char size[32];
 	if (!o->id || !o->bundle || !o->state_dir)
 		return herr_set(EINVAL, "deck-shim needs an id, a bundle and a state dir");
@@ -126,6 +127,11 @@ static int shim_argv(const struct shim_opts *o, const char *bin, char ***argv)
 		ok = !strv_push(argv, "--stdin");
 	if (ok && o->wait_attach)
 		ok = !strv_push(argv, "--wait-attach");
+	if (ok && o->deck_root) {
+		if ((r = absolute(o->deck_root, dr, sizeof(dr))) < 0)
+			return r;
+		ok = !strv_push(argv, "--deck-root") && !strv_push(argv, dr);
+	}
 	if (ok && o->exit_command && o->exit_command[0]) {
 		ok = !strv_push(argv, "--");
 		for (size_t i = 0; ok && o->exit_command[i]; i++)
@@ -266,6 +272,18 @@ static void wait_released(const char *state_dir)
 
 int shim_wait(const char *state_dir, int timeout_ms, struct shim_exit *e)
 {
+	/*
+	 * Recorded already (a foreground run, after its attach ended): no inotify
+	 * instance, whose close waits out an SRCU grace period (10+ ms here).
+	 */
+	int rec = shim_read_exit(state_dir, e);
+	if (rec == 0) {
+		wait_released(state_dir);
+		return 0;
+	}
+	if (rec != -ENOENT)
+		return rec;
+	herr_clear();
 	_cleanup_close_ int ino = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
 	if (ino < 0 || inotify_add_watch(ino, state_dir, IN_CREATE | IN_MOVED_TO) < 0)
 		return herr_sys("inotify %s", state_dir);

@@ -9,6 +9,7 @@
  * clients take it, as docker attach), the log never waits for anyone.
  */
 #include "engine/shim.h"
+#include "engine/container.h"
 #include "runtime/container.h"
 #include "runtime/terminal.h"
 #include "common/cleanup.h"
@@ -631,6 +632,8 @@ static void finish(struct shim *s)
 	unlinkat(s->dirfd, SHIM_PID_FILE, 0);
 	closep(&s->pid_fd);
 	logs_writer_close(&s->log);
+	if (s->o->deck_root)
+		ctr_cleanup(s->o->deck_root, s->o->id);
 	if (s->o->exit_command && s->o->exit_command[0]) {
 		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 		pid_t pid = spawn(s->o->exit_command, null, null, null, true);

@@ -52,6 +52,9 @@ struct shim_opts {
 	bool wait_attach;	   /* create now; start when the first attach client connects,
 				      so that it sees all the output (deck run in the foreground) */
 	char *const *exit_command; /* argv run after the container is gone; NULL: none */
+	const char *deck_root;	   /* deck's: ctr_cleanup(deck_root, id) in the shim itself
+				      once the container is gone (before exit_command): no
+				      process to start for it */
 	const char *shim_path;	   /* the deck-shim binary; NULL: next to /proc/self/exe, else
 				      found in $PATH */
 };

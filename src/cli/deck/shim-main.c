@@ -35,6 +35,7 @@ static const char usage[] =
     "  --terminal            process.terminal is set: hold the pty\n"
     "  --stdin               keep stdin open for attach clients\n"
     "  --wait-attach         start only when the first attach client connects\n"
+    "  --deck-root DIR       deck's cleanup of container ID under DIR once it has exited\n"
     "  EXIT-COMMAND          run once the container has exited and is deleted\n";
 
 static int parse_size(const char *s, uint64_t *out)
@@ -216,6 +217,7 @@ int main(int argc, char **argv)
 					     {"stdin", no_argument, NULL, 'I'},
 					     {"wait-attach", no_argument, NULL, 'w'},
 					     {"sync-fd", required_argument, NULL, 'S'},
+					     {"deck-root", required_argument, NULL, 'd'},
 					     {"help", no_argument, NULL, 'h'},
 					     {"version", no_argument, NULL, 'v'},
 					     {0}};
@@ -263,6 +265,9 @@ int main(int argc, char **argv)
 			break;
 		case 'S':
 			sync_fd = atoi(optarg);
+			break;
+		case 'd':
+			o.deck_root = optarg;
 			break;
 		case 'h':
 			fputs(usage, stdout);
