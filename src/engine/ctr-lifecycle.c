@@ -92,7 +92,17 @@ static int write_layers(const char *bundle, char (*chain)[IMG_DIGEST_MAX], size_
 	return fs_write_file_atomic(path, text, len);
 }
 
-static int mount_rootfs(const char *root, const char *bundle)
+/*
+ * A container removed at its exit (--rm) gets a volatile overlay: its upper dir
+ * is never synced, so unmounting it does not wait for the disk (a sync of the
+ * whole upper filesystem otherwise), and a crash loses nothing it would keep.
+ */
+static unsigned rootfs_flags(const struct ctr_config *c)
+{
+	return IMG_ROOTFS_MOUNT | (c->autoremove ? IMG_ROOTFS_VOLATILE : 0);
+}
+
+static int mount_rootfs(const char *root, const char *bundle, unsigned flags)
 {
 	char path[PATH_MAX];
 	snprintf(path, sizeof(path), "%s/merged", bundle);
@@ -119,7 +129,7 @@ static int mount_rootfs(const char *root, const char *bundle)
 	_cleanup_free_ char *opts = NULL;
 	r = img_store_hold(&st);
 	if (r == 0)
-		r = img_rootfs_prepare(&st, chain, i, bundle, true, &opts);
+		r = img_rootfs_prepare(&st, chain, i, bundle, flags, &opts);
 	img_store_close(&st);
 	return r;
 }
@@ -260,7 +270,7 @@ static int create_bundle(const char *root, struct img_store *st, const struct im
 		return herr_sys("%s", bundle);
 	if ((r = ctr_image_chain(st, img, &cfg, &cfg_len, &chain, &n, paths->unpack)) < 0 ||
 	    (r = write_layers(bundle, chain, n)) < 0 ||
-	    (r = img_rootfs_prepare(st, chain, n, bundle, true, &opts)) < 0)
+	    (r = img_rootfs_prepare(st, chain, n, bundle, rootfs_flags(c), &opts)) < 0)
 		return r;
 
 	size_t nv = strv_len(c->volumes);
@@ -433,7 +443,7 @@ int ctr_start(const char *root, struct ctr_record *r, const struct ctr_paths *pa
 	if (r->config.log_driver)
 		rc = logs_driver_parse(r->config.log_driver, &driver);
 	if (rc == 0)
-		rc = mount_rootfs(absroot, bundle);
+		rc = mount_rootfs(absroot, bundle, rootfs_flags(&r->config));
 	if (rc == 0 && strcmp(r->network, "host"))
 		rc = netns_create(netns);
 	if (rc == 0 && ctr_is_cni_network(r->network))

@@ -38,8 +38,12 @@ bool img_snapshot_exists(struct img_store *st, const char *chain_id);
  * The overlay mount options for a rootfs of the snapshots chain[0..n) with
  * upper/work dirs under `dir` (made here: dir/upper, dir/work, dir/merged):
  * "lowerdir=<top>:...:<bottom>,upperdir=...,workdir=..." (malloc'd). A
- * single-layer image still gets an overlay. With mount_now, also mounts it on
- * dir/merged.
+ * single-layer image still gets an overlay. With IMG_ROOTFS_MOUNT, also mounts
+ * it on dir/merged; IMG_ROOTFS_VOLATILE adds overlay's "volatile" (no sync of
+ * the upper dir ever, so no sync at unmount: for a container removed on exit,
+ * whose upper dir does not outlive a crash).
  */
+#define IMG_ROOTFS_MOUNT    1u
+#define IMG_ROOTFS_VOLATILE 2u
 int img_rootfs_prepare(struct img_store *st, char (*chain)[IMG_DIGEST_MAX], size_t n,
-		       const char *dir, bool mount_now, char **overlay_opts);
+		       const char *dir, unsigned flags, char **overlay_opts);

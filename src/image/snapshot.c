@@ -17,6 +17,7 @@
 #include "image/layer.h"
 #include "common/cleanup.h"
 #include "common/error.h"
+#include "common/fsutil.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -114,7 +115,7 @@ static int fs_set(int fsfd, const char *key, const char *val)
 
 /* -EOPNOTSUPP (no message) when the kernel has no "lowerdir+" or a path is too long for it. */
 static int mount_layers(char **lowers, size_t n, const char *upper, const char *work,
-			const char *merged)
+			const char *merged, bool volatile_upper)
 {
 	for (size_t i = 0; i < n; i++)
 		if (strlen(lowers[i]) > FSCONFIG_VALUE_MAX)
@@ -143,6 +144,8 @@ static int mount_layers(char **lowers, size_t n, const char *upper, const char *
 		r = fs_set(fsfd, "workdir", work);
 	if (r == 0)
 		r = fs_set(fsfd, "index", "off");
+	if (r == 0 && volatile_upper && fsconfig(fsfd, FSCONFIG_SET_FLAG, "volatile", NULL, 0) < 0)
+		r = herr_sys("overlay on %s: volatile", merged);
 	if (r < 0)
 		return r;
 	if (fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) {
@@ -182,7 +185,7 @@ static void free_lowers(char **lowers, size_t n)
 }
 
 static int build(struct img_store *st, char (*chain)[IMG_DIGEST_MAX], size_t n, const char *dir,
-		 bool mount_now, char **overlay_opts, char **lowers)
+		 unsigned flags, char **overlay_opts, char **lowers)
 {
 	_cleanup_free_ char *root = realpath(st->root, NULL);
 	if (!root)
@@ -235,14 +238,23 @@ static int build(struct img_store *st, char (*chain)[IMG_DIGEST_MAX], size_t n, 
 	sb_add(&b, ",workdir=", false);
 	sb_add(&b, work, true);
 	sb_add(&b, ",index=off", false);
+	bool vol = flags & IMG_ROOTFS_VOLATILE;
+	if (vol)
+		sb_add(&b, ",volatile", false);
 	if (b.failed) {
 		free(b.s);
 		return herr_set(ENOMEM, "out of memory");
 	}
 	_cleanup_free_ char *opts = b.s;
 
-	if (mount_now) {
-		int r = mount_layers(lowers, nl, upper, work, merged);
+	if (flags & IMG_ROOTFS_MOUNT) {
+		/* a volatile upper dir left by a crash must be cleared before it mounts again */
+		if (vol) {
+			_cleanup_free_ char *inc = NULL;
+			if (asprintf(&inc, "%s/incompat", work) > 0)
+				fs_rm_rf(inc);
+		}
+		int r = mount_layers(lowers, nl, upper, work, merged, vol);
 		if (r == -EOPNOTSUPP) {
 			if (strlen(opts) >= 4096)
 				return herr_set(E2BIG,
@@ -261,12 +273,12 @@ static int build(struct img_store *st, char (*chain)[IMG_DIGEST_MAX], size_t n, 
 }
 
 int img_rootfs_prepare(struct img_store *st, char (*chain)[IMG_DIGEST_MAX], size_t n,
-		       const char *dir, bool mount_now, char **overlay_opts)
+		       const char *dir, unsigned flags, char **overlay_opts)
 {
 	char **lowers = calloc(n ? n : 1, sizeof(*lowers));
 	if (!lowers)
 		return herr_set(ENOMEM, "out of memory");
-	int r = build(st, chain, n, dir, mount_now, overlay_opts, lowers);
+	int r = build(st, chain, n, dir, flags, overlay_opts, lowers);
 	free_lowers(lowers, n ? n : 1);
 	return r < 0 ? herr_ctx(r, "rootfs %s", dir) : 0;
 }

@@ -110,7 +110,7 @@ int cmd_image_bundle(int argc, char **argv, struct deck_opts *g)
 	if (r == 0)
 		r = ctr_image_chain(&st, &rec, &cfg, &cfg_len, &chain, &n, img_layer_unpack);
 	if (r == 0)
-		r = img_rootfs_prepare(&st, chain, n, dir, true, &opts_str);
+		r = img_rootfs_prepare(&st, chain, n, dir, IMG_ROOTFS_MOUNT, &opts_str);
 	if (r == 0 && (r = img_convert(cfg, cfg_len, merged, &o, &spec, &info)) < 0)
 		umount2(merged, MNT_DETACH);
 	if (r == 0) {
