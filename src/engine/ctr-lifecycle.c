@@ -261,6 +261,11 @@ static int create_bundle(const char *root, struct img_store *st, const struct im
 	int r = check_network(root, out);
 	if (r < 0)
 		return r;
+	/* docker: a container on the host's network has the host's name (unless -h) */
+	char hn[256];
+	if (!strcmp(out->network, "host") && !out->config.hostname &&
+	    gethostname(hn, sizeof(hn)) == 0 && !(out->config.hostname = strdup(hn)))
+		return herr_set(ENOMEM, "out of memory");
 	_cleanup_free_ char *cfg = NULL, *seccomp = NULL, *opts = NULL;
 	_cleanup_free_ char(*chain)[IMG_DIGEST_MAX] = NULL;
 	size_t cfg_len = 0, n = 0;

@@ -132,11 +132,12 @@ int cmd_exec(int argc, char **argv, struct deck_opts *g)
 	if (argc - optind < 2)
 		return deck_usage("exec", "\"deck exec\" requires at least 2 arguments");
 	struct ctr_record r;
+	/* docker exec's own errors exit 1 (126/127: the command could not run) */
 	if (ctr_load(g->root, argv[optind], &r) < 0) {
 		fprintf(stderr, "deck: %s\n", herr_msg());
-		return 125;
+		return 1;
 	}
-	int status = 125;
+	int status = 1, err_fd = STDERR_FILENO;
 	char rtroot[PATH_MAX], dir[PATH_MAX], rootfs[PATH_MAX + 32];
 	ctr_runtime_root(g->root, rtroot, sizeof(rtroot));
 	snprintf(rootfs, sizeof(rootfs), "%s/bundle/merged",
@@ -162,23 +163,29 @@ int cmd_exec(int argc, char **argv, struct deck_opts *g)
 	if (user) {
 		if (resolve_user(rootfs, user, &o.uid, &o.gid) < 0) {
 			fprintf(stderr, "deck: %s\n", herr_msg());
+			status = 126;
 			goto out;
 		}
 		o.has_uid = o.has_gid = true;
 	}
-	/* without -i the process reads nothing of ours, as docker's */
-	if (!interactive) {
-		int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
-		if (null >= 0) {
-			dup2(null, STDIN_FILENO);
-			close(null);
-		}
+	/* without -i the process reads nothing of ours; with -d it writes nothing to us
+	 * either (docker drops a detached exec's output) */
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null >= 0 && !interactive)
+		dup2(null, STDIN_FILENO);
+	if (null >= 0 && detach) {
+		fflush(stdout);
+		dup2(null, STDOUT_FILENO);
+		err_fd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+		dup2(null, STDERR_FILENO);
 	}
+	if (null >= 0)
+		close(null);
 	if (!r.config.runtime) {
 		int rc = container_exec(&o, &status);
 		if (rc < 0) {
 			const char *msg = herr_msg();
-			fprintf(stderr, "deck: %s\n", msg);
+			dprintf(err_fd, "deck: %s\n", msg);
 			status = strstr(msg, "no such file") || strstr(msg, "not found") ? 127
 				 : strstr(msg, "permission denied")			 ? 126
 											 : 126;

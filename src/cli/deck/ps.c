@@ -224,7 +224,9 @@ static json_object *inspect_json(struct deck_opts *g, const struct ctr_record *r
 	json_object_object_add(o, "Image", str_or_null(r->image_id));
 	snprintf(path, sizeof(path), "%s/ctr.log", dir);
 	json_object_object_add(o, "LogPath", json_object_new_string(path));
-	json_object_object_add(o, "Name", json_object_new_string(r->name ? r->name : ""));
+	char name[CTR_NAME_MAX + 2];
+	snprintf(name, sizeof(name), "/%s", r->name ? r->name : "");
+	json_object_object_add(o, "Name", json_object_new_string(name)); /* docker's "/name" */
 	json_object_object_add(o, "RestartCount", json_object_new_int(r->restart_count));
 	json_object_object_add(o, "Driver", json_object_new_string("overlay"));
 	json_object_object_add(o, "Platform", json_object_new_string("linux"));
@@ -236,6 +238,16 @@ static json_object *inspect_json(struct deck_opts *g, const struct ctr_record *r
 	json_object_object_add(cfg, "Hostname",
 			       json_object_new_string(c->hostname ? c->hostname : host));
 	json_object_object_add(cfg, "StopSignal", str_or_null(r->stop_signal));
+	/* what the process gets (the image's variables and workdir too), as docker shows */
+	snprintf(path, sizeof(path), "%s/bundle/config.json", dir);
+	json_object *spec = json_object_from_file(path), *proc, *v;
+	if (spec && json_object_object_get_ex(spec, "process", &proc)) {
+		if (json_object_object_get_ex(proc, "env", &v))
+			json_object_object_add(cfg, "Env", json_object_get(v));
+		if (json_object_object_get_ex(proc, "cwd", &v))
+			json_object_object_add(cfg, "WorkingDir", json_object_get(v));
+	}
+	json_object_put(spec);
 	json_object_object_add(o, "Config", cfg);
 
 	json_object *hc = json_object_new_object();
