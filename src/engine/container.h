@@ -14,6 +14,8 @@
  *   containers/ID/shim.pid, init.pid, attach, exit.json   the shim's (engine/shim.h)
  *   containers/names/NAME         symlink to ID: the name is taken by creating it
  *   runtime/                      the in-process runtime's --root
+ * A --rm container's directory is on tmpfs (CTR_RUN_DIR/<hash of the root>/ID),
+ * containers/ID a symlink to it: none of it outlives the container.
  */
 #pragma once
 #include <stdbool.h>
@@ -28,6 +30,7 @@ struct json_object;
 
 #define CTR_ID_LEN   64 /* hex digits, as docker's */
 #define CTR_NAME_MAX 128
+#define CTR_RUN_DIR  "/run/deck"
 
 /*
  * What `deck create`/`deck run` were asked for. Strings and vectors are owned
@@ -150,7 +153,8 @@ char *ctr_dir(const char *root, const char *id, char *buf, size_t len);
  * container name
  * "/x" is already in use by container ID" when another has it.
  */
-int ctr_record_new(const char *root, const char *name, struct ctr_record *out, int *lock_fd);
+int ctr_record_new(const char *root, const char *name, bool transient, struct ctr_record *out,
+		   int *lock_fd);
 int ctr_record_save(const char *root, const struct ctr_record *r);
 /*
  * Find a container by full id, unique id prefix or name; load its record and

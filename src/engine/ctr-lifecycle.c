@@ -330,7 +330,7 @@ int ctr_create(const char *root, struct img_store *st, const struct img_record *
 	       struct ctr_record *out)
 {
 	_cleanup_close_ int lock = -1;
-	int r = ctr_record_new(root, name, out, &lock);
+	int r = ctr_record_new(root, name, c->autoremove, out, &lock);
 	if (r < 0) {
 		ctr_config_clear(c);
 		return r;

@@ -187,8 +187,6 @@ int shim_start(const struct shim_opts *o, pid_t *init_pid)
 		close(sync[0]);
 		return herr_sys("fork");
 	}
-	while (waitpid(a, NULL, 0) < 0 && errno == EINTR)
-		;
 	char buf[HERR_MSG_MAX + 32];
 	size_t n = 0;
 	for (;;) {
@@ -203,6 +201,9 @@ int shim_start(const struct shim_opts *o, pid_t *init_pid)
 			break;
 	}
 	close(sync[0]);
+	/* reaped only now: waiting for it first put its exit on the shim's start-up path */
+	while (waitpid(a, NULL, 0) < 0 && errno == EINTR)
+		;
 	buf[n] = 0;
 	int code = 0, off = 0;
 	if (sscanf(buf, "ok %d", init_pid) == 1)
