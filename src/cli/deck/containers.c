@@ -92,7 +92,7 @@ static void proxy_signals(pid_t pid, bool on)
 		sigaction(sigs[i], &sa, NULL);
 }
 
-static int run_foreground(struct deck_opts *g, struct ctr_record *r, bool sig_proxy)
+static int run_foreground(struct deck_opts *g, struct ctr_record *r)
 {
 	char dir[PATH_MAX];
 	ctr_dir(g->root, r->id, dir, sizeof(dir));
@@ -108,7 +108,6 @@ static int run_foreground(struct deck_opts *g, struct ctr_record *r, bool sig_pr
 		fprintf(stderr, "deck: %s\n", msg ? msg : "start failed");
 		return msg ? start_failure_status(msg) : 125;
 	}
-	(void)sig_proxy;
 	struct shim_exit e;
 	rc = shim_wait(dir, -1, &e);
 	cleanup_quietly(g->root, r->id);
@@ -177,7 +176,7 @@ static int create_or_run(int argc, char **argv, struct deck_opts *g, bool is_run
 	}
 	if (f.sig_proxy && !r.config.tty)
 		proxy_signals(r.pid, true);
-	rc = run_foreground(g, &r, f.sig_proxy);
+	rc = run_foreground(g, &r);
 	ctr_record_clear(&r);
 	return rc;
 }
@@ -275,7 +274,7 @@ int cmd_start(int argc, char **argv, struct deck_opts *g)
 		fprintf(stderr, "deck: %s\n", herr_msg());
 		return 1;
 	}
-	rc = run_foreground(g, &r, true);
+	rc = run_foreground(g, &r);
 	ctr_record_clear(&r);
 	return rc;
 }
