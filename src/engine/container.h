@@ -166,6 +166,8 @@ int ctr_load(const char *root, const char *query, struct ctr_record *out);
 /* Every container, newest first. */
 int ctr_list(const char *root, struct ctr_record **out, size_t *n);
 void ctr_record_free_array(struct ctr_record *v, size_t n);
+/* ctr_load with the container's lock held (exclusive): returns the lock's fd. */
+int ctr_load_locked(const char *root, const char *query, struct ctr_record *out);
 /* flock on the container's lock file; returns the fd (close it to unlock). */
 int ctr_lock(const char *root, const char *id, bool exclusive);
 /* Remove the record's directory and its name (the caller holds the lock). */
@@ -191,9 +193,8 @@ typedef int (*ctr_unpack_fn)(struct img_store *st, const char *layer_digest, con
 int ctr_image_chain(struct img_store *st, const struct img_record *img, char **cfg, size_t *cfg_len,
 		    char (**chain)[IMG_DIGEST_MAX], size_t *n, ctr_unpack_fn unpack);
 
-/* Where deck's helpers are: the deck binary (for the exit command), deck-init. */
+/* Where deck's helpers are. */
 struct ctr_paths {
-	const char *deck;      /* absolute path of deck */
 	const char *deck_init; /* the static --init binary */
 	const char *deck_shim; /* NULL: next to deck */
 	ctr_unpack_fn unpack;  /* for layers a load or import left packed */

@@ -554,3 +554,20 @@ bool ctr_exists(const char *root, const char *id)
 	snprintf(path, sizeof(path), "%s/" RECORD_FILE, ctr_dir(root, id, dir, sizeof(dir)));
 	return access(path, F_OK) == 0;
 }
+
+int ctr_load_locked(const char *root, const char *query, struct ctr_record *out)
+{
+	int rc = ctr_load(root, query, out);
+	if (rc < 0)
+		return rc;
+	char id[CTR_ID_LEN + 1];
+	memcpy(id, out->id, sizeof(id));
+	ctr_record_clear(out);
+	_cleanup_close_ int fd = ctr_lock(root, id, true);
+	if (fd < 0)
+		return fd;
+	/* again: another deck may have changed or removed it while we waited */
+	if ((rc = ctr_load(root, id, out)) < 0)
+		return rc;
+	return take_fd(fd);
+}

@@ -114,20 +114,15 @@ int ctr_rt_delete(const char *root, const struct ctr_record *r, bool force)
 {
 	char rtroot[PATH_MAX], dir[PATH_MAX + 80];
 	ctr_runtime_root(root, rtroot, sizeof(rtroot));
-	if (!r->config.runtime) {
-		snprintf(dir, sizeof(dir), "%s/%s", rtroot, r->id);
-		if (access(dir, F_OK) < 0)
-			return 0;
+	/* hull, runc and crun all keep a container's state in ROOT/ID: without it there is
+	 * nothing to delete, and no runtime binary to start on every start and cleanup */
+	snprintf(dir, sizeof(dir), "%s/%s", rtroot, r->id);
+	if (access(dir, F_OK) < 0)
+		return 0;
+	if (!r->config.runtime)
 		return container_delete(rtroot, r->id, force);
-	}
 	const char *args[] = {"delete", force ? "--force" : r->id, force ? r->id : NULL, NULL};
-	int rc = run_binary(root, r, args, NULL);
-	/* runc says "does not exist" for a container it no longer has: nothing to do */
-	if (rc < 0 && strstr(herr_msg(), "not exist")) {
-		herr_clear();
-		rc = 0;
-	}
-	return rc;
+	return run_binary(root, r, args, NULL);
 }
 
 int ctr_rt_ps(const char *root, const struct ctr_record *r, pid_t **pids, size_t *n)

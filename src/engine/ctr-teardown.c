@@ -76,6 +76,22 @@ static int release(const char *root, struct ctr_record *r)
 	return rc;
 }
 
+/*
+ * Whether a run of the container still holds something: the cleanup runs twice
+ * after most exits (deck-shim's, then the foreground deck's), the second time
+ * for nothing.
+ */
+static bool holds_anything(const char *root, const struct ctr_record *r)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 16];
+	ctr_dir(root, r->id, dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/netns", dir);
+	if (r->ip || access(path, F_OK) == 0)
+		return true;
+	snprintf(path, sizeof(path), "%s/bundle/merged", dir);
+	return ctr_is_mountpoint(path);
+}
+
 static int remove_locked(const char *root, struct ctr_record *r, bool volumes)
 {
 	r->removing = true;
@@ -100,11 +116,11 @@ int ctr_cleanup(const char *root, const char *id)
 		return 0;
 	}
 	int rc = 0;
-	if (r.status == CTR_EXITED || r.status == CTR_REMOVING) {
+	if (r.config.autoremove && (r.status == CTR_EXITED || r.status == CTR_REMOVING))
+		rc = remove_locked(root, &r, true);
+	else if (r.status == CTR_EXITED && holds_anything(root, &r)) {
 		rc = release(root, &r);
-		if (rc == 0 && r.config.autoremove)
-			rc = remove_locked(root, &r, true);
-		else if (rc == 0)
+		if (rc == 0)
 			rc = ctr_record_save(root, &r);
 	}
 	ctr_record_clear(&r);
@@ -166,17 +182,12 @@ int ctr_pause(const char *root, struct ctr_record *r, bool pause)
 int ctr_remove(const char *root, const char *query, bool force, bool volumes)
 {
 	struct ctr_record r;
-	int rc = ctr_load(root, query, &r);
-	if (rc < 0)
-		return rc;
-	_cleanup_close_ int lock = ctr_lock(root, r.id, true);
-	char id[CTR_ID_LEN + 1];
-	memcpy(id, r.id, sizeof(id));
-	ctr_record_clear(&r);
+	_cleanup_close_ int lock = ctr_load_locked(root, query, &r);
 	if (lock < 0)
 		return lock;
-	if ((rc = ctr_load(root, id, &r)) < 0)
-		return rc;
+	int rc;
+	char id[CTR_ID_LEN + 1];
+	memcpy(id, r.id, sizeof(id));
 	if (r.status == CTR_RUNNING || r.status == CTR_PAUSED) {
 		if (!force) {
 			rc = herr_set(EBUSY,

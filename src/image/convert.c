@@ -243,6 +243,19 @@ static int resolve_user(const char *rootfs, const char *spec, struct resolved *o
 	return name ? each_entry(gr, 4, match_member, &m) : 0;
 }
 
+int img_resolve_user(const char *rootfs, const char *spec, struct img_user *out)
+{
+	struct resolved r;
+	int rc = resolve_user(rootfs, spec, &r);
+	if (rc < 0) {
+		resolved_clear(&r);
+		return rc;
+	}
+	free(r.home);
+	*out = (struct img_user){.uid = r.uid, .gid = r.gid, .sgids = r.sgids, .nsgids = r.nsgids};
+	return 0;
+}
+
 /* A JSON array of strings as a new strv (an absent or null array: *out = NULL). */
 static int get_strv(struct json_object *cfg, const char *key, char ***out)
 {

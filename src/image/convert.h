@@ -9,6 +9,7 @@
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct json_object;
 
@@ -38,3 +39,15 @@ int img_convert(const char *config_json, size_t len, const char *rootfs,
 		const struct img_run_overrides *o, struct json_object **spec,
 		struct img_config_info *info);
 void img_config_info_clear(struct img_config_info *info);
+
+/*
+ * A user spec ("name", "uid", "name:group", "uid:gid") resolved in the rootfs's
+ * /etc/passwd and /etc/group as img_convert resolves the image's User (also
+ * for deck exec -u); sgids: the supplementary groups (malloc'd, may be NULL).
+ */
+struct img_user {
+	uint32_t uid, gid;
+	uint32_t *sgids;
+	size_t nsgids;
+};
+int img_resolve_user(const char *rootfs, const char *spec, struct img_user *out);

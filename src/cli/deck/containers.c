@@ -15,7 +15,6 @@
 
 #include <errno.h>
 #include <getopt.h>
-#include <libgen.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -24,19 +23,12 @@
 #include <sys/file.h>
 #include <unistd.h>
 
-static char self_path[PATH_MAX], init_path[PATH_MAX];
-
-const struct ctr_paths *deck_paths(void)
+static const struct ctr_paths *deck_paths(void)
 {
+	static char init_path[PATH_MAX];
 	static struct ctr_paths p;
-	if (!p.deck) {
-		ssize_t n = readlink("/proc/self/exe", self_path, sizeof(self_path) - 1);
-		self_path[n > 0 ? n : 0] = 0;
-		char dir[PATH_MAX];
-		snprintf(dir, sizeof(dir), "%s", self_path);
-		snprintf(init_path, sizeof(init_path), "%s/deck-init", dirname(dir));
-		p.deck = self_path;
-		p.deck_init = init_path;
+	if (!p.deck_init) {
+		p.deck_init = deck_sibling("deck-init", init_path, sizeof(init_path));
 		p.unpack = deck_unpack_layer;
 	}
 	return &p;
@@ -203,16 +195,9 @@ static int for_each(struct deck_opts *g, char **names, int n, bool lock, each_fn
 	int status = 0;
 	for (int i = 0; i < n; i++) {
 		struct ctr_record r;
-		int rc = ctr_load(g->root, names[i], &r);
-		int fd = -1;
-		if (rc == 0 && lock) {
-			fd = ctr_lock(g->root, r.id, true);
-			char id[CTR_ID_LEN + 1];
-			memcpy(id, r.id, sizeof(id));
-			ctr_record_clear(&r);
-			rc = fd < 0 ? fd : ctr_load(g->root, id, &r);
-		}
-		if (rc == 0) {
+		int fd = -1, rc = lock ? (fd = ctr_load_locked(g->root, names[i], &r))
+				       : ctr_load(g->root, names[i], &r);
+		if (rc >= 0) {
 			rc = fn(g, &r, names[i], arg);
 			ctr_record_clear(&r);
 		}
@@ -263,15 +248,15 @@ int cmd_start(int argc, char **argv, struct deck_opts *g)
 		return deck_usage("start",
 				  "you cannot start and attach multiple containers at once");
 	struct ctr_record r;
-	int fd = -1, rc = ctr_load(g->root, argv[optind], &r);
-	if (rc == 0 && (fd = ctr_lock(g->root, r.id, true)) < 0)
-		rc = fd;
+	int fd = ctr_load_locked(g->root, argv[optind], &r), rc = fd < 0 ? fd : 0;
 	if (rc == 0 && r.status != CTR_RUNNING)
 		rc = ctr_start(g->root, &r, deck_paths(), true);
 	if (fd >= 0)
 		close(fd);
 	if (rc < 0) {
 		fprintf(stderr, "deck: %s\n", herr_msg());
+		if (fd >= 0)
+			ctr_record_clear(&r);
 		return 1;
 	}
 	rc = run_foreground(g, &r);
@@ -340,10 +325,10 @@ static int do_restart(struct deck_opts *g, struct ctr_record *r, const char *q, 
 		rc = ctr_cleanup(g->root, r->id);
 	if (rc < 0)
 		return rc;
-	_cleanup_close_ int fd = ctr_lock(g->root, r->id, true);
 	struct ctr_record fresh;
-	if (fd < 0 || (rc = ctr_load(g->root, r->id, &fresh)) < 0)
-		return fd < 0 ? fd : rc;
+	_cleanup_close_ int fd = ctr_load_locked(g->root, r->id, &fresh);
+	if (fd < 0)
+		return fd;
 	rc = ctr_start(g->root, &fresh, deck_paths(), false);
 	ctr_record_clear(&fresh);
 	return rc;

@@ -1,6 +1,7 @@
 /* The deck command line: global options and one entry point per command. */
 #pragma once
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "image/store.h"
@@ -44,6 +45,8 @@ int deck_find(struct img_store *st, const char *q, struct img_record *out);
 /* `deck X rm [-f] NAME...`: rm each name, printing it; 1 if any failed. */
 int deck_rm_each(int argc, char **argv, struct deck_opts *g, const char *cmd,
 		 int (*rm)(const char *root, const char *name, bool force));
+/* The path of the binary name next to this one (deck-init, deck-image), into buf. */
+const char *deck_sibling(const char *name, char buf[], size_t len);
 /* Parse --tls-verify[=true|false]; returns -1 on a bad value. */
 int deck_parse_bool(const char *flag, const char *v, bool *out);
 

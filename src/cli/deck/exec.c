@@ -2,9 +2,9 @@
 #include "cli/deck/deck.h"
 #include "common/cleanup.h"
 #include "common/error.h"
-#include "common/fsutil.h"
 #include "common/strv.h"
 #include "engine/container.h"
+#include "image/convert.h"
 #include "runtime/exec.h"
 
 #include <errno.h>
@@ -16,59 +16,6 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-/* NAME's numeric id in the container's passwd or group file (RESOLVE_IN_ROOT). */
-static int lookup_id(const char *rootfs, const char *file, const char *name, uint32_t *id,
-		     uint32_t *gid)
-{
-	char *end;
-	unsigned long v = strtoul(name, &end, 10);
-	if (*name && !*end) {
-		*id = (uint32_t)v;
-		return 1; /* a number: no group from passwd */
-	}
-	_cleanup_close_ int rootfd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	_cleanup_free_ char *text = NULL;
-	if (rootfd < 0 || fs_read_fileat(rootfd, file, 4u << 20, &text, NULL) < 0)
-		return herr_set(ENOENT, "unable to find user %s: no matching entries in %s", name,
-				file);
-	for (char *save = NULL, *l = strtok_r(text, "\n", &save); l;
-	     l = strtok_r(NULL, "\n", &save)) {
-		char *f[4] = {0};
-		int i = 0;
-		for (char *p = l; i < 4 && p; i++) {
-			f[i] = p;
-			p = strchr(p, ':');
-			if (p)
-				*p++ = 0;
-		}
-		if (i >= 3 && !strcmp(f[0], name)) {
-			*id = (uint32_t)strtoul(f[2], NULL, 10);
-			if (gid && f[3])
-				*gid = (uint32_t)strtoul(f[3], NULL, 10);
-			return 0;
-		}
-	}
-	return herr_set(ENOENT, "unable to find user %s: no matching entries in %s", name, file);
-}
-
-static int resolve_user(const char *rootfs, const char *spec, uint32_t *uid, uint32_t *gid)
-{
-	_cleanup_free_ char *u = strdup(spec);
-	if (!u)
-		return herr_set(ENOMEM, "out of memory");
-	char *g = strchr(u, ':');
-	if (g)
-		*g++ = 0;
-	*gid = 0;
-	int r = lookup_id(rootfs, "etc/passwd", u, uid, gid);
-	if (r < 0)
-		return r;
-	if (g && lookup_id(rootfs, "etc/group", g, gid, NULL) < 0)
-		return herr_set(ENOENT,
-				"unable to find group %s: no matching entries in group file", g);
-	return 0;
-}
 
 static const char exec_usage[] = "Usage: deck exec [OPTIONS] CONTAINER COMMAND [ARG...]\n"
 				 "\n"
@@ -138,6 +85,7 @@ int cmd_exec(int argc, char **argv, struct deck_opts *g)
 		return 1;
 	}
 	int status = 1, err_fd = STDERR_FILENO;
+	struct img_user u = {0};
 	char rtroot[PATH_MAX], dir[PATH_MAX], rootfs[PATH_MAX + 32];
 	ctr_runtime_root(g->root, rtroot, sizeof(rtroot));
 	snprintf(rootfs, sizeof(rootfs), "%s/bundle/merged",
@@ -161,11 +109,15 @@ int cmd_exec(int argc, char **argv, struct deck_opts *g)
 		goto out;
 	}
 	if (user) {
-		if (resolve_user(rootfs, user, &o.uid, &o.gid) < 0) {
+		if (img_resolve_user(rootfs, user, &u) < 0) {
 			fprintf(stderr, "deck: %s\n", herr_msg());
 			status = 126;
 			goto out;
 		}
+		o.uid = u.uid;
+		o.gid = u.gid;
+		o.additional_gids = u.sgids;
+		o.n_additional_gids = u.nsgids;
 		o.has_uid = o.has_gid = true;
 	}
 	/* without -i the process reads nothing of ours; with -d it writes nothing to us
@@ -232,6 +184,7 @@ int cmd_exec(int argc, char **argv, struct deck_opts *g)
 		;
 	status = pid < 0 ? 125 : WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 out:
+	free(u.sgids);
 	ctr_record_clear(&r);
 	return status;
 }

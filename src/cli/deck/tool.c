@@ -10,7 +10,6 @@
 #include "image/store.h"
 
 #include <errno.h>
-#include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,13 +20,7 @@
 static const char *tool_path(void)
 {
 	static char path[PATH_MAX];
-	if (!*path) {
-		char self[PATH_MAX];
-		ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-		self[n > 0 ? n : 0] = 0;
-		snprintf(path, sizeof(path), "%s/deck-image", dirname(self));
-	}
-	return path;
+	return *path ? path : deck_sibling("deck-image", path, sizeof(path));
 }
 
 /* argv for deck-image: --root, then the command (under "image" when it is one of its). */

@@ -7,6 +7,8 @@
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <unistd.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -151,4 +153,14 @@ int deck_rm_each(int argc, char **argv, struct deck_opts *g, const char *cmd,
 			puts(argv[i]);
 	}
 	return rc;
+}
+
+const char *deck_sibling(const char *name, char *buf, size_t len)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	self[n > 0 ? n : 0] = 0;
+	char *slash = strrchr(self, '/');
+	snprintf(buf, len, "%.*s/%s", slash ? (int)(slash - self) : 1, slash ? self : ".", name);
+	return buf;
 }
