@@ -34,6 +34,11 @@ struct v1 {
 	bool hybrid;
 	size_t failed;		  /* the op of the last wr_group that failed */
 	char v2_controllers[512]; /* the unified root's cgroup.controllers, on a hybrid host */
+	/* ctl_leaf's answers, so the dry and the real pass probe each controller once */
+	struct {
+		const char *ctl, *dir;
+	} found[16];
+	size_t n_found;
 };
 
 /* ---- files ---- */
@@ -201,6 +206,11 @@ static bool has_prefixed_file(const char *dir, const char *prefix)
 static int ctl_leaf(struct v1 *s, const char *ctl, const char *marker, const char *jpath,
 		    const char **dir)
 {
+	for (size_t i = 0; i < s->n_found; i++)
+		if (!strcmp(s->found[i].ctl, ctl)) {
+			*dir = s->found[i].dir;
+			return 1;
+		}
 	char pfx[64];
 	snprintf(pfx, sizeof(pfx), "%s.", ctl);
 	for (size_t i = 0; s->leaves[i]; i++) {
@@ -209,6 +219,8 @@ static int ctl_leaf(struct v1 *s, const char *ctl, const char *marker, const cha
 		if (marker ? file_exists(s->leaves[i], marker)
 			   : has_prefixed_file(s->leaves[i], pfx)) {
 			*dir = s->leaves[i];
+			if (s->n_found < ARRAY_SIZE(s->found))
+				s->found[s->n_found++] = (typeof(s->found[0])){ctl, *dir};
 			return 1;
 		}
 	}
@@ -654,11 +666,26 @@ static int apply_devices(struct v1 *s, const struct oci_resources *r,
 			herr_clear();
 		return r && r->n_devices ? rc : 0;
 	}
-	/* Start from nothing, so the rules are the whole list. */
-	if ((rc = wr(s, JR ".devices", dir, "devices.deny", "a")) < 0)
-		return rc;
-	if (s->dry)
+	if (s->dry) {
+		if ((rc = wr(s, JR ".devices", dir, "devices.deny", "a")) < 0)
+			return rc;
 		return wr(s, JR ".devices", dir, "devices.allow", "");
+	}
+	/* One open file each: a v1 devices file takes one rule per write. */
+	char p[4200];
+	snprintf(p, sizeof(p), "%s/devices.allow", dir);
+	_cleanup_close_ int allow = open(p, O_WRONLY | O_CLOEXEC);
+	snprintf(p, sizeof(p), "%s/devices.deny", dir);
+	_cleanup_close_ int deny = open(p, O_WRONLY | O_CLOEXEC);
+	if (allow < 0 || deny < 0)
+		return write_err(-errno, JR ".devices", dir,
+				 allow < 0 ? "devices.allow" : "devices.deny", NULL);
+	/* Start from nothing, so the rules are the whole list (unless they say so first). */
+	bool first_denies_all = rules[0].type == 'a' && !rules[0].allow &&
+				rules[0].major < 0 && rules[0].minor < 0 &&
+				!strcmp(rules[0].access, "rwm");
+	if (!first_denies_all && write(deny, "a", 1) != 1)
+		return write_err(-errno, JR ".devices", dir, "devices.deny", NULL);
 	for (size_t i = 0; i < n; i++) {
 		const struct oci_dev_rule *d = &rules[i];
 		const char *file = d->allow ? "devices.allow" : "devices.deny";
@@ -677,9 +704,10 @@ static int apply_devices(struct v1 *s, const struct oci_resources *r,
 				snprintf(line, sizeof(line), "a");
 			else
 				snprintf(line, sizeof(line), "%c %s:%s %s", t, maj, min, d->access);
-			snprintf(jp, sizeof(jp), JR ".devices: rule \"%s\"", line);
-			if ((rc = wr(s, jp, dir, file, line)) < 0)
-				return rc;
+			if (write(d->allow ? allow : deny, line, strlen(line)) < 0) {
+				snprintf(jp, sizeof(jp), JR ".devices: rule \"%s\"", line);
+				return write_err(-errno, jp, dir, file, NULL);
+			}
 		}
 	}
 	return 0;
@@ -735,10 +763,11 @@ int cgroup_v1_apply(char *const *leaves, const struct oci_resources *r,
 	_cleanup_free_ bool *is_v2 = calloc(n + 1, sizeof(bool));
 	if (!is_v2)
 		return herr_set(ENOMEM, "out of memory");
-	for (size_t i = 0; i < n; i++)
-		is_v2[i] = file_exists(leaves[i], "cgroup.controllers");
 	struct v1 s = {.leaves = leaves ? leaves : (char *const[]){NULL}, .is_v2 = is_v2};
 	s.hybrid = cgroup_detect_layout() == CGROUP_HYBRID;
+	/* Only a hybrid host mixes v2 leaves among the v1 ones. */
+	for (size_t i = 0; i < n && s.hybrid; i++)
+		is_v2[i] = file_exists(leaves[i], "cgroup.controllers");
 	if (s.hybrid) {
 		_cleanup_free_ char *ctl = NULL;
 		if (fs_read_file("/sys/fs/cgroup/unified/cgroup.controllers", 4096, &ctl, NULL) ==

@@ -16,14 +16,33 @@
 #include <time.h>
 #include <unistd.h>
 
+/*
+ * The host's hierarchies do not change while one hull command runs, and a run
+ * asks for them up to four times (the v2 cgroup, the v1 ones, the init's cgroup
+ * mount): so /proc/self/mountinfo is read once per process. The init inherits
+ * the answer with the parent's memory; it was taken before the init made any
+ * mount, and every mount the init makes lands inside the rootfs.
+ */
+static struct {
+	bool known;
+	enum cgroup_layout layout;
+	struct cgroup_hier *h; /* own is not filled in: it is per call */
+	size_t n;
+} host;
+
 enum cgroup_layout cgroup_detect_layout(void)
 {
+	if (host.known)
+		return host.layout;
 	struct statfs sf;
 	if (statfs("/sys/fs/cgroup", &sf) == 0 && sf.f_type == CGROUP2_SUPER_MAGIC)
-		return CGROUP_UNIFIED;
-	if (statfs("/sys/fs/cgroup/unified", &sf) == 0 && sf.f_type == CGROUP2_SUPER_MAGIC)
-		return CGROUP_HYBRID;
-	return CGROUP_LEGACY;
+		host.layout = CGROUP_UNIFIED;
+	else if (statfs("/sys/fs/cgroup/unified", &sf) == 0 && sf.f_type == CGROUP2_SUPER_MAGIC)
+		host.layout = CGROUP_HYBRID;
+	else
+		host.layout = CGROUP_LEGACY;
+	host.known = true;
+	return host.layout;
 }
 
 /* The controllers a v1 mount carries, from its super options ("rw,memory"). */
@@ -67,13 +86,10 @@ static char *own_path(const char *procself, const char *controllers, bool v2)
 	return strdup("/");
 }
 
-int cgroup_hiers(struct cgroup_hier **out, size_t *np)
+static int read_mounted(struct cgroup_hier **out, size_t *np)
 {
-	_cleanup_free_ char *mi = NULL, *self = NULL;
+	_cleanup_free_ char *mi = NULL;
 	int r = fs_read_file("/proc/self/mountinfo", 1 << 22, &mi, NULL);
-	if (r < 0)
-		return r;
-	r = fs_read_file("/proc/self/cgroup", 1 << 16, &self, NULL);
 	if (r < 0)
 		return r;
 	struct cgroup_hier *v = NULL;
@@ -101,14 +117,48 @@ int cgroup_hiers(struct cgroup_hier **out, size_t *np)
 			return herr_set(ENOMEM, "out of memory");
 		}
 		v = nv;
-		v[n].mountpoint = strdup(mp);
-		v[n].v2 = v2;
-		v[n].controllers = v2 ? strdup("") : v1_controllers(superopts);
-		v[n].own = own_path(self, v[n].controllers, v2);
+		v[n] = (struct cgroup_hier){.mountpoint = strdup(mp),
+					    .v2 = v2,
+					    .controllers = v2 ? strdup("") : v1_controllers(superopts)};
 		n++;
+		if (!v[n - 1].mountpoint || !v[n - 1].controllers) {
+			cgroup_hiers_free(v, n);
+			return herr_set(ENOMEM, "out of memory");
+		}
 	}
 	*out = v;
 	*np = n;
+	return 0;
+}
+
+int cgroup_hiers(struct cgroup_hier **out, size_t *np)
+{
+	if (!host.h) {
+		int r = read_mounted(&host.h, &host.n);
+		if (r < 0)
+			return r;
+	}
+	/* Where the caller is changes (the init joins its cgroups): read it every time. */
+	_cleanup_free_ char *self = NULL;
+	int r = fs_read_file("/proc/self/cgroup", 1 << 16, &self, NULL);
+	if (r < 0)
+		return r;
+	struct cgroup_hier *v = calloc(host.n + 1, sizeof(*v));
+	if (!v)
+		return herr_set(ENOMEM, "out of memory");
+	for (size_t i = 0; i < host.n; i++) {
+		const struct cgroup_hier *h = &host.h[i];
+		v[i] = (struct cgroup_hier){.mountpoint = strdup(h->mountpoint),
+					    .controllers = strdup(h->controllers),
+					    .v2 = h->v2,
+					    .own = own_path(self, h->controllers, h->v2)};
+		if (!v[i].mountpoint || !v[i].controllers || !v[i].own) {
+			cgroup_hiers_free(v, i + 1);
+			return herr_set(ENOMEM, "out of memory");
+		}
+	}
+	*out = v;
+	*np = host.n;
 	return 0;
 }
 
@@ -124,6 +174,13 @@ void cgroup_hiers_free(struct cgroup_hier *h, size_t n)
 
 static int mkdir_tracked(const char *dir, char ***created)
 {
+	/* Usually only the leaf is missing: one mkdir, not one per path component. */
+	if (mkdir(dir, 0755) == 0)
+		return strv_push(created, dir) < 0 ? herr_set(ENOMEM, "out of memory") : 0;
+	if (errno == EEXIST)
+		return 0;
+	if (errno != ENOENT)
+		return herr_sys("cannot create cgroup %s", dir);
 	char buf[4096];
 	snprintf(buf, sizeof(buf), "%s", dir);
 	/* Find the first missing ancestor, then create downwards, recording each. */
@@ -165,37 +222,41 @@ static int check_path(const char *p)
 	return 0;
 }
 
-/* A new v1 cpuset cgroup starts with no cpus and no mems: nothing could join it. */
-static int cpuset_inherit(const char *mountpoint, const char *dir)
+/*
+ * A new v1 cpuset cgroup starts with no cpus and no mems: nothing could join it.
+ * Fill file from the nearest ancestor that has it, into val; dir's own value
+ * is not read when the caller knows it is empty (a directory it just made).
+ */
+static int cpuset_fill(const char *mountpoint, const char *dir, const char *file, bool empty,
+		       char *val, size_t len)
 {
-	size_t base = strlen(mountpoint);
-	char buf[4096];
-	snprintf(buf, sizeof(buf), "%s", dir);
-	for (size_t i = base + 1; i <= strlen(dir); i++) {
-		if (buf[i] != '/' && buf[i] != 0)
-			continue;
-		char c = buf[i];
-		buf[i] = 0;
-		static const char *const files[] = {"cpuset.cpus", "cpuset.mems"};
-		for (int k = 0; k < 2; k++) {
-			char p[4200], pp[4200];
-			_cleanup_free_ char *v = NULL, *pv = NULL;
-			snprintf(p, sizeof(p), "%s/%s", buf, files[k]);
-			if (fs_read_file(p, 4096, &v, NULL) < 0)
-				return -herr_code();
-			if (v[0] != '\n' && v[0])
-				continue;
-			char *slash = strrchr(buf, '/');
-			snprintf(pp, sizeof(pp), "%.*s/%s", (int)(slash - buf), buf, files[k]);
-			if (fs_read_file(pp, 4096, &pv, NULL) < 0)
-				return -herr_code();
-			int r = fs_write_file(p, pv, strlen(pv));
-			if (r < 0)
-				return r;
+	char p[4200];
+	snprintf(p, sizeof(p), "%s/%s", dir, file);
+	if (!empty) {
+		_cleanup_free_ char *v = NULL;
+		if (fs_read_file(p, 4096, &v, NULL) < 0)
+			return -herr_code();
+		if (v[0] && v[0] != '\n') {
+			snprintf(val, len, "%s", v);
+			return 0;
 		}
-		buf[i] = c;
 	}
-	return 0;
+	const char *slash = strrchr(dir, '/');
+	if (strlen(dir) <= strlen(mountpoint) || !slash)
+		return herr_set(EINVAL, "%s: the cpuset root has no %s", mountpoint, file);
+	char parent[4096];
+	snprintf(parent, sizeof(parent), "%.*s", (int)(slash - dir), dir);
+	int r = cpuset_fill(mountpoint, parent, file, false, val, len);
+	if (r < 0)
+		return r;
+	return fs_write_file(p, val, strlen(val));
+}
+
+static int cpuset_inherit(const char *mountpoint, const char *dir, bool made)
+{
+	char val[4096];
+	int r = cpuset_fill(mountpoint, dir, "cpuset.cpus", made, val, sizeof(val));
+	return r < 0 ? r : cpuset_fill(mountpoint, dir, "cpuset.mems", made, val, sizeof(val));
 }
 
 /* Adds to *out (zeroed by the caller) the hierarchies of `which`; on failure removes all of *out.
@@ -234,9 +295,10 @@ int cgroup_create(const char *path, bool systemd, enum cgroup_which which, struc
 		/* Rootless: a hierarchy not delegated to us is left out (load_bundle warned). */
 		if (rootless_active() && !rootless_cgroup_usable(dir))
 			continue;
+		size_t before = strv_len(out->created);
 		r = mkdir_tracked(dir, &out->created);
 		if (r >= 0 && !h[i].v2 && strstr(h[i].controllers, "cpuset"))
-			r = cpuset_inherit(h[i].mountpoint, dir);
+			r = cpuset_inherit(h[i].mountpoint, dir, strv_len(out->created) > before);
 		if (r < 0 || (r = strv_push(&out->leaves, dir)) < 0)
 			break;
 	}
