@@ -86,6 +86,25 @@ static char *own_path(const char *procself, const char *controllers, bool v2)
 	return strdup("/");
 }
 
+/* The n-th space-separated field of line (0-based), cut out in place; NULL if none. */
+static char *field(char *line, int n, char **rest)
+{
+	char *p = line;
+	for (int i = 0; i < n && p; i++) {
+		p = strchr(p, ' ');
+		if (p)
+			p++;
+	}
+	if (!p)
+		return NULL;
+	char *e = strchr(p, ' ');
+	if (e)
+		*e++ = 0;
+	if (rest)
+		*rest = e;
+	return p;
+}
+
 static int read_mounted(struct cgroup_hier **out, size_t *np)
 {
 	_cleanup_free_ char *mi = NULL;
@@ -97,29 +116,27 @@ static int read_mounted(struct cgroup_hier **out, size_t *np)
 	char *save = NULL;
 	for (char *line = strtok_r(mi, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		/* id parent maj:min root mountpoint opts [optional...] - fstype source superopts */
-		char *sep = strstr(line, " - ");
-		if (!sep)
+		char *sep = strstr(line, " - cgroup");
+		if (!sep || (sep[9] != ' ' && strncmp(sep + 9, "2 ", 2)))
 			continue;
-		char fstype[32], source[256], superopts[512] = "";
-		if (sscanf(sep + 3, "%31s %255s %511s", fstype, source, superopts) < 2)
+		*sep = 0;
+		char *rest = NULL;
+		char *mp = field(line, 4, NULL);
+		char *fstype = field(sep + 3, 0, &rest);
+		char *superopts = rest ? field(rest, 1, NULL) : NULL;
+		if (!mp || !fstype || strncmp(mp, "/sys/fs/cgroup", 14))
 			continue;
 		bool v2 = !strcmp(fstype, "cgroup2");
-		if (!v2 && strcmp(fstype, "cgroup"))
-			continue;
-		char root[4096], mp[4096];
-		if (sscanf(line, "%*s %*s %*s %4095s %4095s", root, mp) != 2)
-			continue;
-		if (strncmp(mp, "/sys/fs/cgroup", 14))
-			continue;
 		struct cgroup_hier *nv = realloc(v, (n + 1) * sizeof(*v));
 		if (!nv) {
 			cgroup_hiers_free(v, n);
 			return herr_set(ENOMEM, "out of memory");
 		}
 		v = nv;
-		v[n] = (struct cgroup_hier){.mountpoint = strdup(mp),
-					    .v2 = v2,
-					    .controllers = v2 ? strdup("") : v1_controllers(superopts)};
+		v[n] = (struct cgroup_hier){
+		    .mountpoint = strdup(mp),
+		    .v2 = v2,
+		    .controllers = v2 ? strdup("") : v1_controllers(superopts ? superopts : "")};
 		n++;
 		if (!v[n - 1].mountpoint || !v[n - 1].controllers) {
 			cgroup_hiers_free(v, n);

@@ -30,12 +30,15 @@ static int v1_data(const char *controllers, char *buf, size_t len)
 	return n < 0 || (size_t)n >= len ? -1 : 0;
 }
 
-static int mount_hier(const struct cgroup_hier *h, bool own_ns, unsigned long ms, int rootfd,
-		      const char *dest, const char *where)
+/*
+ * One hierarchy's directory in the tmpfs we just made (dirfd: its root). Nothing
+ * but us can have written there, so plain *at() calls are safe: no resolution
+ * inside the rootfs is needed.
+ */
+static int mount_hier(const struct cgroup_hier *h, bool own_ns, unsigned long ms, int dirfd,
+		      const char *where)
 {
 	const char *base = strrchr(h->mountpoint, '/') + 1;
-	char sub[4200];
-	snprintf(sub, sizeof(sub), "%s/%s", dest, base);
 	_cleanup_close_ int mfd = -1;
 	if (own_ns) {
 		char data[512];
@@ -57,18 +60,17 @@ static int mount_hier(const struct cgroup_hier *h, bool own_ns, unsigned long ms
 	}
 	if (mfd < 0)
 		return mfd;
-	int r = mounts_attach(mfd, rootfd, sub, false, where);
-	if (r < 0)
-		return r;
+	if (mkdirat(dirfd, base, 0755) < 0 && errno != EEXIST)
+		return herr_sys("%s: cannot create the directory %s", where, base);
+	if (move_mount(mfd, "", dirfd, base, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		return herr_sys("%s: cannot mount %s", where, h->mountpoint);
 	/* Co-mounted controllers get a link per name, as on the host ("cpu" -> "cpu,cpuacct"). */
 	if (!h->v2 && strchr(base, ',')) {
-		_cleanup_close_ int dfd = fs_open_in_root(rootfd, dest, O_PATH | O_DIRECTORY);
 		char names[256];
 		snprintf(names, sizeof(names), "%s", base);
 		char *save = NULL;
-		for (char *t = strtok_r(names, ",", &save); t && dfd >= 0;
-		     t = strtok_r(NULL, ",", &save))
-			symlinkat(base, dfd, t);
+		for (char *t = strtok_r(names, ",", &save); t; t = strtok_r(NULL, ",", &save))
+			symlinkat(base, dirfd, t);
 	}
 	return 0;
 }
@@ -114,7 +116,7 @@ int mounts_cgroup(struct create_ctx *c, const struct oci_mount *m, int rootfd, c
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < n && r >= 0; i++)
-		r = mount_hier(&hs[i], own_ns, m->flags, rootfd, m->destination, where);
+		r = mount_hier(&hs[i], own_ns, m->flags, tmp, where);
 	cgroup_hiers_free(hs, n);
 	if (r < 0)
 		return r;
