@@ -102,10 +102,12 @@ static int destroy_stopped(struct create_ctx *c)
 		herr_clear();
 		return 0;
 	}
-	_cleanup_free_ char *state =
-	    oci_state_hook_json(c->o->id, 0, c->bundle, c->cfg->annotations_json, OCI_STOPPED);
-	hooks_run(&c->cfg->hooks[OCI_HOOK_POSTSTOP], OCI_HOOK_POSTSTOP, state, true);
-	herr_clear();
+	if (c->cfg->hooks[OCI_HOOK_POSTSTOP].n) {
+		_cleanup_free_ char *state = oci_state_hook_json(
+		    c->o->id, 0, c->bundle, c->cfg->annotations_json, OCI_STOPPED);
+		hooks_run(&c->cfg->hooks[OCI_HOOK_POSTSTOP], OCI_HOOK_POSTSTOP, state, true);
+		herr_clear();
+	}
 	int r = c->cg_made ? cgroup_destroy(c->cg.created) : 0;
 	int r2 = fs_rm_rf(c->statedir);
 	return r < 0 ? r : r2;
@@ -140,7 +142,7 @@ int container_run(const struct container_opts *o, int *exit_status)
 		if (r < 0)
 			create_ctx_abort(&c);
 	}
-	if (r >= 0) {
+	if (r >= 0 && c.cfg->hooks[OCI_HOOK_POSTSTART].n) {
 		_cleanup_free_ char *state = oci_state_hook_json(
 		    o->id, c.pid, c.bundle, c.cfg->annotations_json, OCI_RUNNING);
 		hooks_run(&c.cfg->hooks[OCI_HOOK_POSTSTART], OCI_HOOK_POSTSTART, state, true);
