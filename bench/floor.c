@@ -10,7 +10,8 @@
  * runtimes so that their figures can be read against what the kernel alone
  * costs.
  *
- * Standalone: cc -O2 -o floor bench/floor.c
+ * Standalone: cc -O2 -static -o floor bench/floor.c (bench/run links it
+ * statically, as hull is, so that neither pays the dynamic loader)
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
