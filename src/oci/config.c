@@ -291,6 +291,13 @@ int oci_config_load(const char *bundle, struct oci_config **out)
 	return oci_config_parse(buf, len, path, out);
 }
 
+void oci_config_drop_json(struct oci_config *c)
+{
+	json_object_put(c->json);
+	c->json = c->hooks_json = c->annotations_json = NULL;
+	c->linux.resources = c->linux.seccomp = NULL;
+}
+
 void oci_config_free(struct oci_config *c)
 {
 	if (!c)

@@ -208,6 +208,11 @@ int oci_config_parse(const char *data, size_t len, const char *filename, struct 
 /* Read <bundle>/config.json and parse it. */
 int oci_config_load(const char *bundle, struct oci_config **out);
 void oci_config_free(struct oci_config *c);
+/*
+ * Free the JSON document early, keeping the parsed fields: every field that
+ * points into it (resources, seccomp, hooks_json, annotations_json) becomes NULL.
+ */
+void oci_config_drop_json(struct oci_config *c);
 static inline void oci_config_freep(struct oci_config **c)
 {
 	if (*c)

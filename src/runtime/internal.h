@@ -22,6 +22,7 @@ struct create_ctx {
 	bool need_go;	   /* the init waits for SYNC_GO (id maps, or its host pid for hooks) */
 	bool cg_joined;	   /* in the init: done */
 	bool *deferred;	   /* in the init: mounts put off until the cgroups are joined */
+	bool masks_done;   /* in the init: sysctls, masked and read-only paths applied */
 	size_t n_deferred;
 	int ns_fds[OCI_NS_COUNT]; /* namespaces to join, opened by the parent */
 	int sock;		  /* our end of the socketpair */
@@ -60,6 +61,8 @@ int rootfs_finish(struct create_ctx *c);
 /* mounts.c */
 int mounts_setup(struct create_ctx *c, int rootfd);
 int mounts_finish(struct create_ctx *c, int rootfd); /* the cgroup mounts put off */
+/* Whether path (in the container) lies in or under a mount that is still put off. */
+bool mounts_deferred_covers(const struct create_ctx *c, const char *path);
 
 /* devices.c */
 bool devices_needs_setup(const struct oci_config *cfg);
@@ -67,7 +70,8 @@ int devices_setup(struct create_ctx *c, int rootfd);
 int devices_console(int rootfd, int slave);
 
 /* maskpaths.c */
-int maskpaths_apply(const struct oci_config *cfg);
+/* Every target resolved inside rootfd, which is the container's root. */
+int maskpaths_apply(const struct oci_config *cfg, int rootfd);
 
 /* process.c */
 int process_prepare(struct create_ctx *c, char **exe_out, char ***env_out);

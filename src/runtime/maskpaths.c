@@ -1,5 +1,5 @@
 /*
- * maskedPaths and readonlyPaths, applied after pivot_root. Every target is
+ * maskedPaths and readonlyPaths, applied in the rootfs (rootfs.c says when). Every target is
  * resolved inside the new root without following symlinks, and the /dev/null we
  * bind over masked files is checked to really be the null device first.
  */
@@ -90,15 +90,12 @@ static int make_readonly(int rootfd, const char *path, const char *where)
 	return attach_over(mfd, t, where, path);
 }
 
-int maskpaths_apply(const struct oci_config *cfg)
+int maskpaths_apply(const struct oci_config *cfg, int rootfd)
 {
 	const struct oci_linux *l = &cfg->linux;
 	if (!l->n_masked_paths && !l->n_readonly_paths)
 		return 0;
-	_cleanup_close_ int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	_cleanup_close_ int nullfd = -1;
-	if (rootfd < 0)
-		return herr_sys("open /");
 	char where[64];
 	for (size_t i = 0; i < l->n_readonly_paths; i++) {
 		snprintf(where, sizeof(where), "linux.readonlyPaths[%zu]", i);

@@ -241,6 +241,14 @@ static int mount_one(struct create_ctx *c, size_t i, int rootfd)
 	return r < 0 ? herr_ctx(r, "%s", c->cfg->path) : 0;
 }
 
+bool mounts_deferred_covers(const struct create_ctx *c, const char *path)
+{
+	for (size_t i = 0; i < c->cfg->n_mounts && c->n_deferred; i++)
+		if (c->deferred[i] && under(path, c->cfg->mounts[i].destination))
+			return true;
+	return false;
+}
+
 /*
  * cgroup mounts wait for the init to be in its cgroups, which the parent is
  * still making; so they are put off, as long as no later mount lands inside one,

@@ -45,6 +45,63 @@ static int make_parent_private(const char *rootfs)
 	return 0;
 }
 
+/* Written through the container's /proc; rootfd is the container's root. */
+static int set_sysctls(const struct oci_linux *l, int rootfd)
+{
+	for (size_t i = 0; i < l->n_sysctl; i++) {
+		char path[4096];
+		int n = snprintf(path, sizeof(path), "/proc/sys/");
+		for (const char *k = l->sysctl[i].key; *k && n < (int)sizeof(path) - 1; k++)
+			path[n++] = *k == '.' ? '/' : *k;
+		path[n] = 0;
+		if (strstr(l->sysctl[i].key, ".."))
+			return herr_set(EINVAL, "linux.sysctl: invalid name \"%s\"",
+					l->sysctl[i].key);
+		/* Open through the container's /proc without following symlinks out of it. */
+		_cleanup_close_ int fd =
+		    fs_openat2(rootfd, path, O_WRONLY, 0,
+			       RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
+		if (fd < 0)
+			return herr_set(-fd, "linux.sysctl: %s: %s", l->sysctl[i].key,
+					strerror(-fd));
+		const char *v = l->sysctl[i].value;
+		if (write(fd, v, strlen(v)) < 0)
+			return herr_sys("linux.sysctl: %s = %s", l->sysctl[i].key, v);
+	}
+	return 0;
+}
+
+/* Sysctls first: /proc/sys is usually among the read-only paths. */
+static int apply_masks(struct create_ctx *c, int rootfd)
+{
+	int r = set_sysctls(&c->cfg->linux, rootfd);
+	if (r < 0 || (r = maskpaths_apply(c->cfg, rootfd)) < 0)
+		return r;
+	c->masks_done = true;
+	return 0;
+}
+
+/*
+ * Masks and sysctls are done in the rootfs before pivot_root when nothing they
+ * touch waits for a mount that is put off: then the init does them while the
+ * parent is still making the cgroups, instead of waiting for those first. Not
+ * when createContainer hooks run: they see the rootfs before the masks, as the
+ * spec has them run before pivot_root and runc masks after it.
+ */
+static bool masks_fit_early(const struct create_ctx *c)
+{
+	const struct oci_linux *l = &c->cfg->linux;
+	if (c->cfg->hooks[OCI_HOOK_CREATE_CONTAINER].n || mounts_deferred_covers(c, "/proc/sys"))
+		return false;
+	for (size_t i = 0; i < l->n_masked_paths; i++)
+		if (mounts_deferred_covers(c, l->masked_paths[i]))
+			return false;
+	for (size_t i = 0; i < l->n_readonly_paths; i++)
+		if (mounts_deferred_covers(c, l->readonly_paths[i]))
+			return false;
+	return true;
+}
+
 int rootfs_prepare(struct create_ctx *c, int *rootfd)
 {
 	const struct oci_linux *l = &c->cfg->linux;
@@ -70,6 +127,8 @@ int rootfs_prepare(struct create_ctx *c, int *rootfd)
 	if (r < 0)
 		return r;
 	if (devices_needs_setup(c->cfg) && (r = devices_setup(c, *rootfd)) < 0)
+		return r;
+	if (masks_fit_early(c) && (r = apply_masks(c, *rootfd)) < 0)
 		return r;
 	return mounts_finish(c, *rootfd);
 }
@@ -124,37 +183,17 @@ int rootfs_pivot(struct create_ctx *c, int rootfd)
 	return 0;
 }
 
-static int set_sysctls(const struct oci_linux *l)
-{
-	for (size_t i = 0; i < l->n_sysctl; i++) {
-		char path[4096];
-		int n = snprintf(path, sizeof(path), "/proc/sys/");
-		for (const char *k = l->sysctl[i].key; *k && n < (int)sizeof(path) - 1; k++)
-			path[n++] = *k == '.' ? '/' : *k;
-		path[n] = 0;
-		if (strstr(l->sysctl[i].key, ".."))
-			return herr_set(EINVAL, "linux.sysctl: invalid name \"%s\"",
-					l->sysctl[i].key);
-		/* Open through the container's /proc without following symlinks out of it. */
-		_cleanup_close_ int fd = fs_openat2(AT_FDCWD, path, O_WRONLY, 0,
-						    RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
-		if (fd < 0)
-			return herr_set(-fd, "linux.sysctl: %s: %s", l->sysctl[i].key,
-					strerror(-fd));
-		const char *v = l->sysctl[i].value;
-		if (write(fd, v, strlen(v)) < 0)
-			return herr_sys("linux.sysctl: %s = %s", l->sysctl[i].key, v);
-	}
-	return 0;
-}
-
 int rootfs_finish(struct create_ctx *c)
 {
 	struct oci_config *cfg = c->cfg;
-	/* Sysctls first: /proc/sys is usually among the read-only paths. */
-	int r = set_sysctls(&cfg->linux);
-	if (r < 0 || (r = maskpaths_apply(cfg)) < 0)
-		return r;
+	if (!c->masks_done) {
+		_cleanup_close_ int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (rootfd < 0)
+			return herr_sys("open /");
+		int r = apply_masks(c, rootfd);
+		if (r < 0)
+			return r;
+	}
 	if (cfg->root_readonly) {
 		struct statvfs sv;
 		if (statvfs("/", &sv) < 0)

@@ -149,6 +149,13 @@ int container_run(const struct container_opts *o, int *exit_status)
 		herr_clear();
 	}
 	if (r >= 0 && !o->detach) {
+		/*
+		 * Freeing the document costs a run tens of microseconds: done while the
+		 * process runs, not after it, unless a poststop hook still wants the
+		 * annotations.
+		 */
+		if (!c.cfg->hooks[OCI_HOOK_POSTSTOP].n)
+			oci_config_drop_json(c.cfg);
 		r = wait_loop(&f);
 		if (f.exited)
 			*exit_status = WIFSIGNALED(f.status) ? 128 + WTERMSIG(f.status)
