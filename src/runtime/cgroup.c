@@ -107,6 +107,19 @@ static char *field(char *line, int n, char **rest)
 
 static int read_mounted(struct cgroup_hier **out, size_t *np)
 {
+	/* A pure v2 host has one hierarchy, /sys/fs/cgroup itself: no need to read the mount table. */
+	if (cgroup_detect_layout() == CGROUP_UNIFIED) {
+		struct cgroup_hier *v = calloc(1, sizeof(*v));
+		if (!v || !(v->mountpoint = strdup("/sys/fs/cgroup")) ||
+		    !(v->controllers = strdup(""))) {
+			cgroup_hiers_free(v, v ? 1 : 0);
+			return herr_set(ENOMEM, "out of memory");
+		}
+		v->v2 = true;
+		*out = v;
+		*np = 1;
+		return 0;
+	}
 	_cleanup_free_ char *mi = NULL;
 	int r = fs_read_file("/proc/self/mountinfo", 1 << 22, &mi, NULL);
 	if (r < 0)

@@ -290,8 +290,20 @@ static pid_t clone_init(struct create_ctx *c, int child_sock)
 	return pid;
 }
 
-static int hand_over_v1_cgroups(struct create_ctx *c)
+/*
+ * The limits of the v2 cgroup the init was cloned into, and the v1 cgroups, are
+ * set while the init builds its rootfs (a v2 device program alone takes a
+ * quarter of a millisecond to load); it runs nothing of the container's before
+ * it has SYNC_CGROUPS.
+ */
+static int hand_over_cgroups(struct create_ctx *c)
 {
+	if (c->cg_join.v2_leaf) {
+		int r = cgroup_v2_apply(c->cg_join.v2_leaf, c->resources, c->dev_rules,
+					c->n_dev_rules, false, c->cg.layout != CGROUP_UNIFIED);
+		if (r < 0)
+			return herr_ctx(r, "%s", c->cfg->path);
+	}
 	size_t from = 0;
 	while (c->cg.leaves && c->cg.leaves[from])
 		from++;
@@ -437,8 +449,9 @@ int create_container(struct create_ctx *c, int *pty)
 		     c->cfg->hooks[OCI_HOOK_CREATE_CONTAINER].n ||
 		     c->cfg->hooks[OCI_HOOK_START_CONTAINER].n;
 	/*
-	 * The v2 cgroup is made now, to clone the init straight into it; the v1 ones
-	 * are made while the init builds its rootfs, and handed to it to join.
+	 * The v2 cgroup is made now, to clone the init straight into it; its limits
+	 * and the v1 cgroups follow while the init builds its rootfs (v1 ones are
+	 * handed to it to join).
 	 */
 	const char *cgp = c->cfg->linux.cgroups_path;
 	c->want_cgroups = cgp || c->cfg->linux.resources;
@@ -447,13 +460,6 @@ int create_container(struct create_ctx *c, int *pty)
 		r = cgroup_create(cgp ? cgp : c->o->id, c->o->systemd_cgroup, CGROUP_V2, &c->cg);
 		if (r < 0 || (r = cgroup_join_open(&c->cg, 0, &c->cg_join)) < 0)
 			goto fail;
-		if (c->cg_join.v2_leaf &&
-		    (r = cgroup_v2_apply(c->cg_join.v2_leaf, c->resources, c->dev_rules,
-					 c->n_dev_rules, false, c->cg.layout != CGROUP_UNIFIED)) <
-			0) {
-			herr_ctx(r, "%s", c->cfg->path);
-			goto fail;
-		}
 	} else if (c->o->systemd_cgroup) {
 		r = cgroup_create("", true, CGROUP_ALL, &c->cg);
 		goto fail;
@@ -516,13 +522,13 @@ int create_container(struct create_ctx *c, int *pty)
 			goto fail;
 		}
 	}
-	cgroup_join_close(&c->cg_join); /* the init has its own copies */
 	if ((r = ns_write_id_maps(c)) < 0)
 		goto fail;
 	if (c->need_go && (r = sync_send(c->sock, SYNC_GO, 0, c->pid, NULL, -1)) < 0)
 		goto fail;
-	if (c->want_cgroups && (r = hand_over_v1_cgroups(c)) < 0)
+	if (c->want_cgroups && (r = hand_over_cgroups(c)) < 0)
 		goto fail;
+	cgroup_join_close(&c->cg_join); /* the init has its own copies */
 	if (c->run_mode && (r = statedir_create(c)) < 0)
 		goto fail;
 	if ((r = serve_init(c, pty)) < 0)
