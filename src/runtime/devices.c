@@ -51,14 +51,32 @@ static int bind_host_node(int rootfd, const struct oci_device *d, const char *wh
 	return mounts_attach(tfd, rootfd, d->path, true, where);
 }
 
-static int make_node(int rootfd, const struct oci_device *d, const char *where)
+/* The directory a node goes in, kept open for the next node in the same one. */
+struct node_dir {
+	char path[4096];
+	int fd;
+};
+
+static int node_dir(int rootfd, struct node_dir *nd, const char *parent)
+{
+	if (nd->fd >= 0 && !strcmp(nd->path, parent))
+		return nd->fd;
+	closep(&nd->fd);
+	nd->fd = fs_mkpath_in_root(rootfd, *parent ? parent : "/", false);
+	snprintf(nd->path, sizeof(nd->path), "%s", parent);
+	return nd->fd;
+}
+
+/* Called with umask 0, so that mknod gives the node its mode without a chmod. */
+static int make_node(int rootfd, struct node_dir *nd, const struct oci_device *d,
+		     const char *where)
 {
 	char parent[4096];
 	snprintf(parent, sizeof(parent), "%s", d->path);
 	char *slash = strrchr(parent, '/');
 	const char *name = d->path + (slash - parent) + 1;
 	*slash = 0;
-	_cleanup_close_ int dir = fs_mkpath_in_root(rootfd, *parent ? parent : "/", false);
+	int dir = node_dir(rootfd, nd, parent);
 	if (dir < 0)
 		return herr_ctx(dir, "%s", where);
 	mode_t type = d->type == 'b' ? S_IFBLK : d->type == 'p' ? S_IFIFO : S_IFCHR;
@@ -72,37 +90,43 @@ static int make_node(int rootfd, const struct oci_device *d, const char *where)
 			return bind_host_node(rootfd, d, where);
 		return herr_sys("%s: mknod %s", where, d->path);
 	}
+	if (!d->has_uid && !d->has_gid)
+		return 0;
 	_cleanup_close_ int fd = openat(dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-	char p[64];
-	if (fd < 0 || chmod(fs_fd_path(fd, p, sizeof(p)), perm) < 0)
-		return herr_sys("%s: chmod %s", where, d->path);
-	if ((d->has_uid || d->has_gid) &&
-	    fchownat(fd, "", d->has_uid ? d->uid : (uid_t)-1, d->has_gid ? d->gid : (gid_t)-1,
-		     AT_EMPTY_PATH) < 0)
+	if (fd < 0 || fchownat(fd, "", d->has_uid ? d->uid : (uid_t)-1,
+			       d->has_gid ? d->gid : (gid_t)-1, AT_EMPTY_PATH) < 0)
 		return herr_sys("%s: chown %s", where, d->path);
 	return 0;
 }
 
-int devices_setup(struct create_ctx *c, int rootfd)
+static int make_nodes(struct create_ctx *c, int rootfd)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(default_devices); i++) {
+	struct node_dir nd = {.fd = -1};
+	int r = 0;
+	for (size_t i = 0; r >= 0 && i < ARRAY_SIZE(default_devices); i++) {
 		bool overridden = false;
 		for (size_t k = 0; k < c->cfg->linux.n_devices; k++)
 			overridden |=
 			    !strcmp(c->cfg->linux.devices[k].path, default_devices[i].path);
-		if (!overridden) {
-			int r = make_node(rootfd, &default_devices[i], "default device");
-			if (r < 0)
-				return r;
-		}
+		if (!overridden)
+			r = make_node(rootfd, &nd, &default_devices[i], "default device");
 	}
-	for (size_t i = 0; i < c->cfg->linux.n_devices; i++) {
+	for (size_t i = 0; r >= 0 && i < c->cfg->linux.n_devices; i++) {
 		char where[64];
 		snprintf(where, sizeof(where), "linux.devices[%zu]", i);
-		int r = make_node(rootfd, &c->cfg->linux.devices[i], where);
-		if (r < 0)
-			return r;
+		r = make_node(rootfd, &nd, &c->cfg->linux.devices[i], where);
 	}
+	closep(&nd.fd);
+	return r;
+}
+
+int devices_setup(struct create_ctx *c, int rootfd)
+{
+	mode_t old = umask(0);
+	int r = make_nodes(c, rootfd);
+	umask(old);
+	if (r < 0)
+		return r;
 	static const char *const links[][2] = {
 	    {"/proc/self/fd", "fd"},	   {"/proc/self/fd/0", "stdin"},
 	    {"/proc/self/fd/1", "stdout"}, {"/proc/self/fd/2", "stderr"},
