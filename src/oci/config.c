@@ -242,13 +242,12 @@ int oci_config_parse(const char *data, size_t len, const char *filename, struct 
 	return 0;
 }
 
-int oci_config_load(const char *bundle, struct oci_config **out)
+int oci_config_read(const char *bundle, char **pathp, char **bufp, size_t *lenp)
 {
 	_cleanup_free_ char *path = NULL, *buf = NULL;
 	_cleanup_close_ int fd = -1;
 	struct stat st;
 
-	*out = NULL;
 	if (asprintf(&path, "%s/config.json", bundle) < 0) {
 		path = NULL;
 		return herr_set(ENOMEM, "out of memory");
@@ -288,7 +287,19 @@ int oci_config_load(const char *bundle, struct oci_config **out)
 			break;
 		len += (size_t)n;
 	}
-	return oci_config_parse(buf, len, path, out);
+	*pathp = take_ptr(path);
+	*bufp = take_ptr(buf);
+	*lenp = len;
+	return 0;
+}
+
+int oci_config_load(const char *bundle, struct oci_config **out)
+{
+	_cleanup_free_ char *path = NULL, *buf = NULL;
+	size_t len;
+	*out = NULL;
+	int r = oci_config_read(bundle, &path, &buf, &len);
+	return r < 0 ? r : oci_config_parse(buf, len, path, out);
 }
 
 void oci_config_drop_json(struct oci_config *c)

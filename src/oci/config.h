@@ -207,6 +207,9 @@ struct oci_config {
 int oci_config_parse(const char *data, size_t len, const char *filename, struct oci_config **out);
 /* Read <bundle>/config.json and parse it. */
 int oci_config_load(const char *bundle, struct oci_config **out);
+/* Just BUNDLE/config.json's bytes (checked as oci_config_load checks them), for oci_config_parse.
+ */
+int oci_config_read(const char *bundle, char **path, char **buf, size_t *len);
 void oci_config_free(struct oci_config *c);
 /*
  * Free the JSON document early, keeping the parsed fields: every field that

@@ -681,9 +681,8 @@ static int apply_devices(struct v1 *s, const struct oci_resources *r,
 		return write_err(-errno, JR ".devices", dir,
 				 allow < 0 ? "devices.allow" : "devices.deny", NULL);
 	/* Start from nothing, so the rules are the whole list (unless they say so first). */
-	bool first_denies_all = rules[0].type == 'a' && !rules[0].allow &&
-				rules[0].major < 0 && rules[0].minor < 0 &&
-				!strcmp(rules[0].access, "rwm");
+	bool first_denies_all = rules[0].type == 'a' && !rules[0].allow && rules[0].major < 0 &&
+				rules[0].minor < 0 && !strcmp(rules[0].access, "rwm");
 	if (!first_denies_all && write(deny, "a", 1) != 1)
 		return write_err(-errno, JR ".devices", dir, "devices.deny", NULL);
 	for (size_t i = 0; i < n; i++) {

@@ -107,7 +107,8 @@ static char *field(char *line, int n, char **rest)
 
 static int read_mounted(struct cgroup_hier **out, size_t *np)
 {
-	/* A pure v2 host has one hierarchy, /sys/fs/cgroup itself: no need to read the mount table. */
+	/* A pure v2 host has one hierarchy, /sys/fs/cgroup itself: no need to read the mount table.
+	 */
 	if (cgroup_detect_layout() == CGROUP_UNIFIED) {
 		struct cgroup_hier *v = calloc(1, sizeof(*v));
 		if (!v || !(v->mountpoint = strdup("/sys/fs/cgroup")) ||

@@ -46,6 +46,7 @@ void create_ctx_init(struct create_ctx *c, const struct container_opts *o)
 
 void create_ctx_free(struct create_ctx *c)
 {
+	ns_early_discard();
 	for (int i = 0; i < OCI_NS_COUNT; i++)
 		closep(&c->ns_fds[i]);
 	closep(&c->sock);
@@ -127,8 +128,15 @@ static int load_bundle(struct create_ctx *c)
 	if (!realpath(b, buf))
 		return herr_sys("--bundle: %s", b);
 	c->bundle = strdup(buf);
-	int r = oci_config_load(c->bundle, &c->cfg);
+	_cleanup_free_ char *path = NULL, *text = NULL;
+	size_t len;
+	int r = oci_config_read(c->bundle, &path, &text, &len);
 	if (r < 0)
+		return r;
+	/* A guess from the text: the parsed config decides whether it is used. */
+	if (geteuid() == 0 && !rootless_active() && memmem(text, len, "\"network\"", 9))
+		ns_early_start();
+	if ((r = oci_config_parse(text, len, path, &c->cfg)) < 0)
 		return r;
 	struct oci_config *cfg = c->cfg;
 	const char *where = cfg->path;
@@ -261,6 +269,13 @@ static pid_t clone_init(struct create_ctx *c, int child_sock)
 		if ((flags & CLONE_NEWPID) && geteuid() == 0 && c->ns_fds[OCI_NS_USER] >= 0)
 			return clone_init_via_userns(c, child_sock, flags);
 	}
+	/*
+	 * The init is born in the namespaces made while we read the config (not
+	 * with a user namespace of its own, which must own them).
+	 */
+	struct ns_early_saved saved;
+	unsigned long entered = ns_early_enter(l->ns[OCI_NS_USER].present ? 0 : flags, &saved);
+	flags &= ~entered;
 	int pidfd = -1;
 	struct clone_args args = {
 	    .flags = flags | CLONE_PIDFD,
@@ -280,12 +295,29 @@ static pid_t clone_init(struct create_ctx *c, int child_sock)
 	} else if (pid > 0) {
 		c->cg_v2_joined = c->cg_join.v2_dirfd >= 0;
 	}
-	if (pid < 0)
-		return herr_sys("cannot create the container's init (clone3)");
+	int e = errno;
 	if (pid == 0) {
+		for (int i = 0; i < 3; i++)
+			if (saved.fd[i] >= 0)
+				close(saved.fd[i]);
 		c->sock = child_sock;
 		init_main(c);
 	}
+	int left = entered ? ns_early_leave(&saved) : 0;
+	if (left < 0) {
+		/* Staying in the container's namespaces is not an option. */
+		if (pid > 0) {
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+			close(pidfd);
+		}
+		return herr_set(-left, "cannot return to the runtime's own namespaces: %s",
+				strerror(-left));
+	}
+	ns_early_discard(); /* the helper, gone by now */
+	errno = e;
+	if (pid < 0)
+		return herr_sys("cannot create the container's init (clone3)");
 	c->pidfd = pidfd;
 	return pid;
 }
@@ -509,7 +541,8 @@ int create_container(struct create_ctx *c, int *pty)
 		close(own_time);
 	}
 	closep(&c->fifo_fd);
-	idmap_release(); /* the init has its own copies */
+	idmap_release();    /* the init has its own copies */
+	ns_early_discard(); /* made for nothing: not wanted, or a user namespace owns them */
 	if (r < 0)
 		goto fail;
 

@@ -68,8 +68,7 @@ static int node_dir(int rootfd, struct node_dir *nd, const char *parent)
 }
 
 /* Called with umask 0, so that mknod gives the node its mode without a chmod. */
-static int make_node(int rootfd, struct node_dir *nd, const struct oci_device *d,
-		     const char *where)
+static int make_node(int rootfd, struct node_dir *nd, const struct oci_device *d, const char *where)
 {
 	char parent[4096];
 	snprintf(parent, sizeof(parent), "%s", d->path);

@@ -48,6 +48,16 @@ int ns_setup_timens(struct create_ctx *c);
 int ns_write_id_maps(struct create_ctx *c);
 int ns_child_join(struct create_ctx *c);
 
+/* ns-early.c: new net, ipc and uts namespaces made while the config is read */
+struct ns_early_saved {
+	int fd[3];
+};
+void ns_early_start(void);
+/* Enter those of flags the helper made; returns them (0: none, clone3 makes them). */
+unsigned long ns_early_enter(unsigned long flags, struct ns_early_saved *saved);
+int ns_early_leave(struct ns_early_saved *saved); /* back to our own; -errno */
+void ns_early_discard(void);
+
 /* init.c: the container's first process; never returns */
 _Noreturn void init_main(struct create_ctx *c);
 /* In the init: move into the cgroups the parent made, then unshare the cgroup ns. */
