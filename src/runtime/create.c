@@ -46,6 +46,7 @@ void create_ctx_init(struct create_ctx *c, const struct container_opts *o)
 
 void create_ctx_free(struct create_ctx *c)
 {
+	mounts_premade_close(c);
 	ns_early_discard();
 	for (int i = 0; i < OCI_NS_COUNT; i++)
 		closep(&c->ns_fds[i]);
@@ -274,6 +275,8 @@ static pid_t clone_init(struct create_ctx *c, int child_sock)
 	 * with a user namespace of its own, which must own them).
 	 */
 	struct ns_early_saved saved;
+	if (ns_early_pending() && !l->ns[OCI_NS_USER].present)
+		mounts_premake(c); /* while the helper still works */
 	unsigned long entered = ns_early_enter(l->ns[OCI_NS_USER].present ? 0 : flags, &saved);
 	flags &= ~entered;
 	int pidfd = -1;
@@ -315,6 +318,7 @@ static pid_t clone_init(struct create_ctx *c, int child_sock)
 				strerror(-left));
 	}
 	ns_early_discard(); /* the helper, gone by now */
+	mounts_premade_close(c); /* the init has its own copies */
 	errno = e;
 	if (pid < 0)
 		return herr_sys("cannot create the container's init (clone3)");

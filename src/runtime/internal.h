@@ -23,6 +23,7 @@ struct create_ctx {
 	bool cg_joined;	   /* in the init: done */
 	bool *deferred;	   /* in the init: mounts put off until the cgroups are joined */
 	bool masks_done;   /* in the init: sysctls, masked and read-only paths applied */
+	int *premade;	   /* per mount: a filesystem the parent made for it, or -1 */
 	size_t n_deferred;
 	int ns_fds[OCI_NS_COUNT]; /* namespaces to join, opened by the parent */
 	int sock;		  /* our end of the socketpair */
@@ -53,6 +54,7 @@ struct ns_early_saved {
 	int fd[3];
 };
 void ns_early_start(void);
+bool ns_early_pending(void); /* a helper is at work */
 /* Enter those of flags the helper made; returns them (0: none, clone3 makes them). */
 unsigned long ns_early_enter(unsigned long flags, struct ns_early_saved *saved);
 int ns_early_leave(struct ns_early_saved *saved); /* back to our own; -errno */
@@ -71,6 +73,9 @@ int rootfs_finish(struct create_ctx *c);
 /* mounts.c */
 int mounts_setup(struct create_ctx *c, int rootfd);
 int mounts_finish(struct create_ctx *c, int rootfd); /* the cgroup mounts put off */
+/* In the parent: make the init's tmpfs and devpts filesystems ahead (see mounts.c). */
+void mounts_premake(struct create_ctx *c);
+void mounts_premade_close(struct create_ctx *c);
 /* Whether path (in the container) lies in or under a mount that is still put off. */
 bool mounts_deferred_covers(const struct create_ctx *c, const char *path);
 

@@ -204,6 +204,8 @@ static int do_mount(struct create_ctx *c, size_t i, int rootfd, const char *wher
 	_cleanup_close_ int mfd = -1;
 	if (m->bind || !strcmp(type, "bind")) {
 		mfd = bind_tree(c, i, m, where, &is_dir);
+	} else if (c->premade && c->premade[i] >= 0) {
+		mfd = take_fd(c->premade[i]);
 	} else {
 		if (!*type)
 			return herr_set(EINVAL, "%s.type: is required for a non-bind mount", where);
@@ -239,6 +241,38 @@ static int mount_one(struct create_ctx *c, size_t i, int rootfd)
 	snprintf(where, sizeof(where), "mounts[%zu]", i);
 	int r = do_mount(c, i, rootfd, where);
 	return r < 0 ? herr_ctx(r, "%s", c->cfg->path) : 0;
+}
+
+/*
+ * In the parent, while it waits for the namespaces of ns-early.c: the
+ * filesystems that belong to no namespace of the init's (tmpfs, devpts) are
+ * made now, detached, and the init only attaches them. Any that fails here is
+ * left to the init, which says why.
+ */
+void mounts_premake(struct create_ctx *c)
+{
+	const struct oci_config *cfg = c->cfg;
+	if (cfg->linux.ns[OCI_NS_USER].present || !cfg->n_mounts ||
+	    !(c->premade = malloc(cfg->n_mounts * sizeof(int))))
+		return;
+	for (size_t i = 0; i < cfg->n_mounts; i++) {
+		const struct oci_mount *m = &cfg->mounts[i];
+		c->premade[i] = -1;
+		if (m->bind || !m->type || (strcmp(m->type, "tmpfs") && strcmp(m->type, "devpts")))
+			continue;
+		int fd = mounts_new_fs(m->type, m->source, m->data, m->flags, "");
+		if (fd < 0)
+			herr_clear();
+		c->premade[i] = fd;
+	}
+}
+
+void mounts_premade_close(struct create_ctx *c)
+{
+	for (size_t i = 0; c->premade && i < c->cfg->n_mounts; i++)
+		closep(&c->premade[i]);
+	free(c->premade);
+	c->premade = NULL;
 }
 
 bool mounts_deferred_covers(const struct create_ctx *c, const char *path)

@@ -160,6 +160,11 @@ int ns_early_leave(struct ns_early_saved *saved)
 	return r;
 }
 
+bool ns_early_pending(void)
+{
+	return early.helper > 0 && !early.release;
+}
+
 void ns_early_discard(void)
 {
 	reap_helper();
