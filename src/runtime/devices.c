@@ -98,9 +98,9 @@ static int make_node(int rootfd, struct node_dir *nd, const struct oci_device *d
 	return 0;
 }
 
-static int make_nodes(struct create_ctx *c, int rootfd)
+static int make_nodes(struct create_ctx *c, struct node_dir *ndp, int rootfd)
 {
-	struct node_dir nd = {.fd = -1};
+	struct node_dir nd = *ndp;
 	int r = 0;
 	for (size_t i = 0; r >= 0 && i < ARRAY_SIZE(default_devices); i++) {
 		bool overridden = false;
@@ -115,28 +115,69 @@ static int make_nodes(struct create_ctx *c, int rootfd)
 		snprintf(where, sizeof(where), "linux.devices[%zu]", i);
 		r = make_node(rootfd, &nd, &c->cfg->linux.devices[i], where);
 	}
-	closep(&nd.fd);
+	*ndp = nd;
 	return r;
+}
+
+static const char *const links[][2] = {
+    {"/proc/self/fd", "fd"},	   {"/proc/self/fd/0", "stdin"}, {"/proc/self/fd/1", "stdout"},
+    {"/proc/self/fd/2", "stderr"}, {"/proc/kcore", "core"},
+};
+
+static int make_links(int dev)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(links); i++)
+		if (symlinkat(links[i][0], dev, links[i][1]) < 0 && errno != EEXIST)
+			return herr_sys("cannot create /dev/%s", links[i][1]);
+	return 0;
+}
+
+/*
+ * In the parent, into the /dev tmpfs it made ahead for the init (devfd: its
+ * root, detached, which nobody else can reach): the nodes and links, so that the
+ * init has only to attach it. Only when every node goes right into /dev; false
+ * if anything is not done (the init then does it all, as without this).
+ */
+bool devices_premake(struct create_ctx *c, int devfd)
+{
+	const struct oci_linux *l = &c->cfg->linux;
+	for (size_t i = 0; i < l->n_devices; i++) {
+		const char *name = l->devices[i].path + 5;
+		if (strncmp(l->devices[i].path, "/dev/", 5) || !*name || strchr(name, '/') ||
+		    !strcmp(name, ".") || !strcmp(name, ".."))
+			return false;
+	}
+	struct node_dir nd = {.path = "/dev", .fd = devfd};
+	mode_t old = umask(0);
+	int r = make_nodes(c, &nd, -1);
+	umask(old);
+	if (r < 0 || make_links(devfd) < 0) {
+		herr_clear();
+		return false;
+	}
+	return true;
 }
 
 int devices_setup(struct create_ctx *c, int rootfd)
 {
-	mode_t old = umask(0);
-	int r = make_nodes(c, rootfd);
-	umask(old);
-	if (r < 0)
-		return r;
-	static const char *const links[][2] = {
-	    {"/proc/self/fd", "fd"},	   {"/proc/self/fd/0", "stdin"},
-	    {"/proc/self/fd/1", "stdout"}, {"/proc/self/fd/2", "stderr"},
-	    {"/proc/kcore", "core"},
-	};
-	_cleanup_close_ int dev = fs_open_in_root(rootfd, "/dev", O_PATH | O_DIRECTORY);
+	_cleanup_close_ int dev = -1;
+	if (!c->devices_premade) {
+		struct node_dir nd = {.fd = -1};
+		mode_t old = umask(0);
+		int r = make_nodes(c, &nd, rootfd);
+		umask(old);
+		closep(&nd.fd);
+		if (r < 0)
+			return r;
+	}
+	dev = fs_open_in_root(rootfd, "/dev", O_PATH | O_DIRECTORY);
 	if (dev < 0)
 		return herr_set(-dev, "/dev: %s", strerror(-dev));
-	for (size_t i = 0; i < ARRAY_SIZE(links); i++)
-		if (symlinkat(links[i][0], dev, links[i][1]) < 0 && errno != EEXIST)
-			return herr_sys("cannot create /dev/%s", links[i][1]);
+	if (!c->devices_premade) {
+		int r = make_links(dev);
+		if (r < 0)
+			return r;
+	}
 	/* /dev/ptmx must be the container's own devpts instance. */
 	struct stat st;
 	if (fstatat(dev, "pts/ptmx", &st, 0) == 0) {

@@ -17,13 +17,14 @@ struct create_ctx {
 	struct cgroup_set cg;
 	bool cg_made;
 	struct cgroup_join cg_join;
-	bool cg_v2_joined; /* CLONE_INTO_CGROUP worked */
-	bool want_cgroups; /* the init waits for SYNC_CGROUPS */
-	bool need_go;	   /* the init waits for SYNC_GO (id maps, or its host pid for hooks) */
-	bool cg_joined;	   /* in the init: done */
-	bool *deferred;	   /* in the init: mounts put off until the cgroups are joined */
-	bool masks_done;   /* in the init: sysctls, masked and read-only paths applied */
-	int *premade;	   /* per mount: a filesystem the parent made for it, or -1 */
+	bool cg_v2_joined;    /* CLONE_INTO_CGROUP worked */
+	bool want_cgroups;    /* the init waits for SYNC_CGROUPS */
+	bool need_go;	      /* the init waits for SYNC_GO (id maps, or its host pid for hooks) */
+	bool cg_joined;	      /* in the init: done */
+	bool *deferred;	      /* in the init: mounts put off until the cgroups are joined */
+	bool masks_done;      /* in the init: sysctls, masked and read-only paths applied */
+	int *premade;	      /* per mount: a filesystem the parent made for it, or -1 */
+	bool devices_premade; /* and the /dev one has the nodes and links in it */
 	size_t n_deferred;
 	int ns_fds[OCI_NS_COUNT]; /* namespaces to join, opened by the parent */
 	int sock;		  /* our end of the socketpair */
@@ -82,6 +83,7 @@ bool mounts_deferred_covers(const struct create_ctx *c, const char *path);
 /* devices.c */
 bool devices_needs_setup(const struct oci_config *cfg);
 int devices_setup(struct create_ctx *c, int rootfd);
+bool devices_premake(struct create_ctx *c, int devfd);
 int devices_console(int rootfd, int slave);
 
 /* maskpaths.c */

@@ -249,6 +249,15 @@ static int mount_one(struct create_ctx *c, size_t i, int rootfd)
  * made now, detached, and the init only attaches them. Any that fails here is
  * left to the init, which says why.
  */
+/* Whether no later mount goes on mounts[i]'s destination, hiding it. */
+static bool last_on(const struct oci_config *cfg, size_t i)
+{
+	for (size_t k = i + 1; k < cfg->n_mounts; k++)
+		if (!strcmp(cfg->mounts[k].destination, cfg->mounts[i].destination))
+			return false;
+	return true;
+}
+
 void mounts_premake(struct create_ctx *c)
 {
 	const struct oci_config *cfg = c->cfg;
@@ -264,6 +273,9 @@ void mounts_premake(struct create_ctx *c)
 		if (fd < 0)
 			herr_clear();
 		c->premade[i] = fd;
+		if (fd >= 0 && !strcmp(m->destination, "/dev") && !strcmp(m->type, "tmpfs") &&
+		    last_on(cfg, i))
+			c->devices_premade = devices_premake(c, fd);
 	}
 }
 
