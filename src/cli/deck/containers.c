@@ -102,9 +102,12 @@ static int run_foreground(struct deck_opts *g, struct ctr_record *r)
 	}
 	struct shim_exit e;
 	rc = shim_wait(dir, -1, &e);
+	/* The cleanup clears the error: keep what shim_wait said. */
+	_cleanup_free_ char *why = rc < 0 ? strdup(herr_msg()) : NULL;
 	cleanup_quietly(g->root, r->id);
 	if (rc < 0) {
-		fprintf(stderr, "deck: container %.12s: %s\n", r->id, herr_msg());
+		fprintf(stderr, "deck: container %.12s: %s\n", r->id,
+			why ? why : "cannot read its exit status");
 		return 125;
 	}
 	return e.exit_code;
