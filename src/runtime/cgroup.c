@@ -75,7 +75,7 @@ static char *own_path(const char *procself, const char *controllers, bool v2)
 		char *c1 = strchr(line, ':');
 		char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
 		if (c2) {
-			*c2 = 0;
+			*c1 = *c2 = 0; /* "id", "controllers", "path" */
 			const char *ctl = c1 + 1;
 			if ((v2 && !strcmp(line, "0") && !*ctl) ||
 			    (!v2 && !strcmp(ctl, controllers)))

@@ -30,6 +30,13 @@ static int v1_data(const char *controllers, char *buf, size_t len)
 	return n < 0 || (size_t)n >= len ? -1 : 0;
 }
 
+/* A bind of a cgroup directory: never suid, devices or programs; read-only if asked. */
+static uint64_t bind_attrs(unsigned long ms)
+{
+	return (ms & MS_RDONLY ? MOUNT_ATTR_RDONLY : 0) | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+	       MOUNT_ATTR_NOEXEC;
+}
+
 /*
  * One hierarchy's directory in the tmpfs we just made (dirfd: its root). Nothing
  * but us can have written there, so plain *at() calls are safe: no resolution
@@ -53,8 +60,7 @@ static int mount_hier(const struct cgroup_hier *h, bool own_ns, unsigned long ms
 		mfd = open_tree(AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
 		if (mfd < 0)
 			return herr_sys("%s: cannot bind %s", where, src);
-		struct mount_attr a = {.attr_set = ms & MS_RDONLY ? MOUNT_ATTR_RDONLY : 0};
-		a.attr_set |= MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
+		struct mount_attr a = {.attr_set = bind_attrs(ms)};
 		if (mount_setattr(mfd, "", AT_EMPTY_PATH, &a, sizeof(a)) < 0)
 			return herr_sys("%s: cannot set attributes on %s", where, src);
 	}
@@ -97,6 +103,9 @@ int mounts_cgroup(struct create_ctx *c, const struct oci_mount *m, int rootfd, c
 			mfd = open_tree(AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
 			if (mfd < 0)
 				return herr_sys("%s: cannot bind %s", where, src);
+			struct mount_attr a = {.attr_set = bind_attrs(m->flags)};
+			if (mount_setattr(mfd, "", AT_EMPTY_PATH, &a, sizeof(a)) < 0)
+				return herr_sys("%s: cannot set attributes on %s", where, src);
 		}
 		if (mfd < 0)
 			return mfd;

@@ -49,6 +49,7 @@ mountinfo_of() {
 	right=${line#* - }
 	read -r -a l <<<"$left"
 	read -r -a r <<<"$right"
+	MI_ROOT=${l[3]}
 	MI_OPTS=${l[5]}
 	MI_TAGS="${l[*]:6}"
 	MI_FSTYPE=${r[0]}
@@ -184,6 +185,30 @@ lacks_opt() {
 	# Only the container's processes (pid 1 is sh), not the host's.
 	[ "${lines[0]}" = 1 ]
 	[ "${#lines[@]}" -le 2 ]
+}
+
+@test "cgroup mount: every hierarchy bound at the container's own cgroup, v2 too" {
+	# Without a cgroup namespace, where mountinfo shows roots from the host's.
+	update_config 'del(.linux.namespaces[] | select(.type == "cgroup"))'
+	run_in_container cat /proc/self/mountinfo
+	[ "$status" -eq 0 ]
+	local dirs=() d
+	if [ -e /sys/fs/cgroup/cgroup.controllers ]; then
+		dirs=(/sys/fs/cgroup)
+	else
+		for d in /sys/fs/cgroup/*/; do
+			d=${d%/}
+			[ -L "$d" ] || [[ "$d" == *process_api* ]] || dirs+=("$d")
+		done
+	fi
+	[ "${#dirs[@]}" -gt 0 ]
+	for d in "${dirs[@]}"; do
+		# Hierarchies hull does not use (none mounted in them) are not bound.
+		grep -q " $d " /proc/self/mountinfo || continue
+		mountinfo_of "$d"
+		[ "$MI_ROOT" = "$CGPATH" ] || { echo "$d: root $MI_ROOT, want $CGPATH"; false; }
+		has_opt "$MI_OPTS" ro
+	done
 }
 
 @test "mount options ro rw nosuid nodev noexec show in mountinfo" {

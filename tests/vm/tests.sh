@@ -87,6 +87,24 @@ test_nested_path() {
 		fail "parents that hull made are left after delete"
 }
 
+test_cgroup_mount_bind() {
+	# Without a cgroup namespace the cgroup mount is a bind of the container's
+	# own leaf, read-only: never the root of the host's hierarchy.
+	NAMESPACES='[{"type":"pid"},{"type":"network"},{"type":"ipc"},{"type":"uts"},{"type":"mount"}]'
+	ARGS='["sh","-c","grep \" /sys/fs/cgroup \" /proc/self/mountinfo; ls /sys/fs/cgroup | grep -c hull-test; if mkdir /sys/fs/cgroup/x 2>/dev/null; then rmdir /sys/fs/cgroup/x; echo writable; else echo read-only; fi"]'
+	make_bundle
+	run_fg
+	expect_eq "exit status of hull run" "$RC" 0
+	_mi=$(sed -n 1p "$T/out")
+	expect_eq "root of the /sys/fs/cgroup mount" "$(echo "$_mi" | cut -d' ' -f4)" "$CGPATH"
+	case " $(echo "$_mi" | cut -d' ' -f6 | tr , ' ') " in
+	*" ro "*) ;;
+	*) fail "/sys/fs/cgroup not mounted read-only: $_mi" ;;
+	esac
+	expect_eq "hull-test seen under /sys/fs/cgroup" "$(sed -n 2p "$T/out")" 0
+	expect_eq "writing under /sys/fs/cgroup" "$(sed -n 3p "$T/out")" read-only
+}
+
 # --- linux.resources ----------------------------------------------------------
 
 # The resource rule (README): if the runtime accepts a memory limit and the
@@ -361,6 +379,7 @@ t "guest: cgroup2 alone at /sys/fs/cgroup, controllers enabled" test_guest_cgrou
 t "run: absolute cgroupsPath, the container in its own cgroup, leaf removed" test_run_own_cgroup
 t "lifecycle: create/start/kill/delete keep the init in its leaf" test_lifecycle
 t "cgroupsPath: nested parents made by create are removed by delete" test_nested_path
+t "cgroup mount: without a cgroup namespace, the container's own leaf, read-only" test_cgroup_mount_bind
 t "resources: probe (memory.limit -> memory.max)" test_resources_probe
 t "memory: limit, reservation, swap -> memory.max/low/swap.max" test_memory_files
 t "memory: a process past the limit is OOM-killed (memory.events)" test_memory_oom
