@@ -275,8 +275,11 @@ static pid_t clone_init(struct create_ctx *c, int child_sock)
 	 * with a user namespace of its own, which must own them).
 	 */
 	struct ns_early_saved saved;
-	if (ns_early_pending() && !l->ns[OCI_NS_USER].present)
-		mounts_premake(c); /* while the helper still works */
+	if (ns_early_pending() && !l->ns[OCI_NS_USER].present) {
+		/* while the helper still works */
+		mounts_premake(c);
+		process_drop_bounding_early(c);
+	}
 	unsigned long entered = ns_early_enter(l->ns[OCI_NS_USER].present ? 0 : flags, &saved);
 	flags &= ~entered;
 	int pidfd = -1;
@@ -317,7 +320,7 @@ static pid_t clone_init(struct create_ctx *c, int child_sock)
 		return herr_set(-left, "cannot return to the runtime's own namespaces: %s",
 				strerror(-left));
 	}
-	ns_early_discard(); /* the helper, gone by now */
+	ns_early_discard();	 /* the helper, gone by now */
 	mounts_premade_close(c); /* the init has its own copies */
 	errno = e;
 	if (pid < 0)

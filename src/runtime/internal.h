@@ -17,14 +17,15 @@ struct create_ctx {
 	struct cgroup_set cg;
 	bool cg_made;
 	struct cgroup_join cg_join;
-	bool cg_v2_joined;    /* CLONE_INTO_CGROUP worked */
-	bool want_cgroups;    /* the init waits for SYNC_CGROUPS */
-	bool need_go;	      /* the init waits for SYNC_GO (id maps, or its host pid for hooks) */
-	bool cg_joined;	      /* in the init: done */
-	bool *deferred;	      /* in the init: mounts put off until the cgroups are joined */
-	bool masks_done;      /* in the init: sysctls, masked and read-only paths applied */
-	int *premade;	      /* per mount: a filesystem the parent made for it, or -1 */
-	bool devices_premade; /* and the /dev one has the nodes and links in it */
+	bool cg_v2_joined;     /* CLONE_INTO_CGROUP worked */
+	bool want_cgroups;     /* the init waits for SYNC_CGROUPS */
+	bool need_go;	       /* the init waits for SYNC_GO (id maps, or its host pid for hooks) */
+	bool cg_joined;	       /* in the init: done */
+	bool *deferred;	       /* in the init: mounts put off until the cgroups are joined */
+	bool masks_done;       /* in the init: sysctls, masked and read-only paths applied */
+	int *premade;	       /* per mount: a filesystem the parent made for it, or -1 */
+	bool devices_premade;  /* and the /dev one has the nodes and links in it */
+	bool bounding_dropped; /* the parent dropped the bounding set before the clone */
 	size_t n_deferred;
 	int ns_fds[OCI_NS_COUNT]; /* namespaces to join, opened by the parent */
 	int sock;		  /* our end of the socketpair */
@@ -93,6 +94,7 @@ int maskpaths_apply(const struct oci_config *cfg, int rootfd);
 /* process.c */
 int process_prepare(struct create_ctx *c, char **exe_out, char ***env_out);
 int process_finalize(struct create_ctx *c);
+void process_drop_bounding_early(struct create_ctx *c);
 /* Load linux.seccomp once; a notify fd goes to the parent (SYNC_SECCOMP) for the listener. */
 int process_load_seccomp(struct create_ctx *c);
 int process_exec(struct create_ctx *c, const char *exe, char **env);

@@ -258,6 +258,19 @@ static bool last_on(const struct oci_config *cfg, size_t i)
 	return true;
 }
 
+/* The directories that later filesystems (not binds) mount on, right in /dev. */
+static void premake_mountpoints(const struct oci_config *cfg, size_t dev, int devfd)
+{
+	for (size_t k = dev + 1; k < cfg->n_mounts; k++) {
+		const struct oci_mount *m = &cfg->mounts[k];
+		const char *name = m->destination + 5;
+		if (m->bind || strncmp(m->destination, "/dev/", 5) || !*name || strchr(name, '/') ||
+		    !strcmp(name, ".") || !strcmp(name, ".."))
+			continue;
+		mkdirat(devfd, name, 0755); /* if it fails, the init makes it and says why */
+	}
+}
+
 void mounts_premake(struct create_ctx *c)
 {
 	const struct oci_config *cfg = c->cfg;
@@ -274,8 +287,10 @@ void mounts_premake(struct create_ctx *c)
 			herr_clear();
 		c->premade[i] = fd;
 		if (fd >= 0 && !strcmp(m->destination, "/dev") && !strcmp(m->type, "tmpfs") &&
-		    last_on(cfg, i))
+		    last_on(cfg, i)) {
 			c->devices_premade = devices_premake(c, fd);
+			premake_mountpoints(cfg, i, fd);
+		}
 	}
 }
 

@@ -202,6 +202,39 @@ static int last_cap(void)
 	return atoi(v);
 }
 
+static int drop_bounding(uint64_t keep)
+{
+	int last = last_cap();
+	for (int cap = 0; cap <= last; cap++)
+		if (!((keep >> cap) & 1) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 &&
+		    errno != EINVAL)
+			return herr_sys("process.capabilities.bounding: drop %s",
+					oci_cap_name(cap));
+	return 0;
+}
+
+/*
+ * In the parent of `run`, while it waits for ns-early.c's helper anyway: the
+ * init inherits the bounding set and is spared ~40 prctl() calls between READY
+ * and execve. Only where nothing else is ever executed, by this process (it
+ * exits with the container; a library caller like deck-shim lives on) or by
+ * the init: hooks would run with the container's bounding set.
+ */
+void process_drop_bounding_early(struct create_ctx *c)
+{
+	const struct oci_config *cfg = c->cfg;
+	if (!c->run_mode || !cfg->process || cfg->linux.ns[OCI_NS_USER].present)
+		return;
+	for (int h = 0; h < OCI_HOOK_COUNT; h++)
+		if (cfg->hooks[h].n)
+			return;
+	if (drop_bounding(cfg->process->caps.bounding) < 0) {
+		herr_clear(); /* the init tries again and says why */
+		return;
+	}
+	c->bounding_dropped = true;
+}
+
 int process_finalize(struct create_ctx *c)
 {
 	const struct oci_process *p = c->cfg->process;
@@ -224,12 +257,8 @@ int process_finalize(struct create_ctx *c)
 	if (!p->no_new_privileges && (r = process_load_seccomp(c)) < 0)
 		return r;
 	const struct oci_caps *caps = &p->caps;
-	int last = last_cap();
-	for (int cap = 0; cap <= last; cap++)
-		if (!((caps->bounding >> cap) & 1) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 &&
-		    errno != EINVAL)
-			return herr_sys("process.capabilities.bounding: drop %s",
-					oci_cap_name(cap));
+	if (!c->bounding_dropped && (r = drop_bounding(caps->bounding)) < 0)
+		return r;
 	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
 		return herr_sys("prctl(PR_SET_KEEPCAPS)");
 	const struct oci_user *u = &p->user;
