@@ -271,6 +271,12 @@ static void wait_released(const char *state_dir)
 		;
 }
 
+int shim_wait_done(const char *state_dir)
+{
+	wait_released(state_dir);
+	return 0;
+}
+
 int shim_wait(const char *state_dir, int timeout_ms, struct shim_exit *e)
 {
 	/*
@@ -327,6 +333,7 @@ int shim_wait(const char *state_dir, int timeout_ms, struct shim_exit *e)
 
 struct attach {
 	int sock, in_fd, out_fd, err_fd, sigfd;
+	int exit_code; /* from SHIM_PKT_EXIT, or -1 */
 	bool tty, saw_ctrl_p;
 	struct termios saved;
 	sigset_t old_mask;
@@ -420,6 +427,11 @@ static int attach_loop(struct attach *a, unsigned flags)
 		int fd = a->buf[0] == SHIM_PKT_STDERR && a->err_fd >= 0 ? a->err_fd : a->out_fd;
 		if (a->buf[0] == SHIM_PKT_ERROR)
 			return herr_set(EIO, "%.*s", (int)(n - 1), a->buf + 1);
+		if (a->buf[0] == SHIM_PKT_EXIT) {
+			if (n >= 1 + (ssize_t)sizeof(int))
+				memcpy(&a->exit_code, a->buf + 1, sizeof(int));
+			continue;
+		}
 		if (fd >= 0 && fs_write_all(fd, a->buf + 1, (size_t)n - 1) < 0)
 			return herr_sys("write the container's output");
 	}
@@ -427,6 +439,14 @@ static int attach_loop(struct attach *a, unsigned flags)
 
 int shim_attach(const char *state_dir, int in_fd, int out_fd, int err_fd, unsigned flags)
 {
+	int code;
+	return shim_attach_exit(state_dir, in_fd, out_fd, err_fd, flags, &code);
+}
+
+int shim_attach_exit(const char *state_dir, int in_fd, int out_fd, int err_fd, unsigned flags,
+		     int *exit_code)
+{
+	*exit_code = -1;
 	char p[PATH_MAX];
 	snprintf(p, sizeof(p), "%s/" SHIM_ATTACH_FILE, state_dir);
 	_cleanup_close_ int target = open(p, O_PATH | O_CLOEXEC);
@@ -435,7 +455,8 @@ int shim_attach(const char *state_dir, int in_fd, int out_fd, int err_fd, unsign
 				       : herr_sys("%s", p);
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d", target);
-	struct attach a = {.in_fd = in_fd, .out_fd = out_fd, .err_fd = err_fd, .sigfd = -1};
+	struct attach a = {
+	    .in_fd = in_fd, .out_fd = out_fd, .err_fd = err_fd, .sigfd = -1, .exit_code = -1};
 	_cleanup_close_ int sock = a.sock = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (sock < 0)
 		return herr_sys("socket");
@@ -469,5 +490,6 @@ int shim_attach(const char *state_dir, int in_fd, int out_fd, int err_fd, unsign
 		tcsetattr(in_fd, TCSANOW, &a.saved);
 		pthread_sigmask(SIG_SETMASK, &a.old_mask, NULL);
 	}
+	*exit_code = a.exit_code;
 	return r;
 }

@@ -66,6 +66,7 @@ struct shim {
 	pid_t init;
 	bool started, exited, recorded, deleted;
 	int status;
+	int exit_code; /* as recorded */
 	struct logs_writer log;
 	struct client cl[MAX_CLIENTS];
 	size_t in_off, in_len; /* a stdin packet the container has not taken yet */
@@ -461,6 +462,7 @@ static void on_signal(struct shim *s)
 
 static void write_exit(struct shim *s, int code, const char *error)
 {
+	s->exit_code = code;
 	bool oom = s->oom_fd >= 0 && oom_count(s->oom_fd) > s->oom_base;
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -624,9 +626,18 @@ static void finish(struct shim *s)
 	if (!s->recorded)
 		write_exit(s, WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st), NULL);
 	delete_ctr(s);
-	/* The exit is on record and the container gone: clients see the end now. */
-	for (int i = 0; i < MAX_CLIENTS; i++)
+	/*
+	 * The exit is on record and the container gone: clients see the end now,
+	 * with the status, since ctr_cleanup() below removes the record of a --rm
+	 * container, maybe before a client could read it.
+	 */
+	char pkt[1 + sizeof(int)] = {SHIM_PKT_EXIT};
+	memcpy(pkt + 1, &s->exit_code, sizeof(int));
+	for (int i = 0; i < MAX_CLIENTS; i++) {
+		if (s->cl[i].fd >= 0)
+			send(s->cl[i].fd, pkt, sizeof(pkt), MSG_DONTWAIT | MSG_NOSIGNAL);
 		drop_client(&s->cl[i]);
+	}
 	unlinkat(s->dirfd, SHIM_ATTACH_FILE, 0);
 	unlinkat(s->dirfd, SHIM_INIT_FILE, 0);
 	unlinkat(s->dirfd, SHIM_PID_FILE, 0);

@@ -83,18 +83,23 @@ _Noreturn void shim_main(const struct shim_opts *o, int sync_fd);
 #define SHIM_DETACHED	      1
 #define SHIM_ATTACH_EOF_CLOSE 0x1u /* in_fd's end closes the container's stdin (docker run -i) */
 int shim_attach(const char *state_dir, int in_fd, int out_fd, int err_fd, unsigned flags);
+/* The same, and *exit_code gets the exit status the shim sent at the end (-1 if none came). */
+int shim_attach_exit(const char *state_dir, int in_fd, int out_fd, int err_fd, unsigned flags,
+		     int *exit_code);
 
 /*
  * The attach socket's protocol (SOCK_SEQPACKET; first byte of a packet, its type):
  *   shim -> client: stdout or stderr bytes, or an error (a wait_attach start
- *                   failed); the end of output: the shim closes the connection.
+ *                   failed); at the end the exit status (an int, host order),
+ *                   then the shim closes the connection. A client learns the
+ *                   status there because with --rm the record is removed next.
  *   client -> shim: stdin bytes, a window size (u16 rows, u16 cols, host order),
  *                   or "close stdin". A packet carries at most 4096 bytes of data.
  * A client sends a packet at once (its window size, or empty stdin bytes): with
  * wait_attach, the first client's first packet starts the container.
  */
 enum { SHIM_PKT_STDIN = 0, SHIM_PKT_RESIZE = 1, SHIM_PKT_CLOSE_STDIN = 2 };
-enum { SHIM_PKT_STDOUT = 1, SHIM_PKT_STDERR = 2, SHIM_PKT_ERROR = 3 };
+enum { SHIM_PKT_STDOUT = 1, SHIM_PKT_STDERR = 2, SHIM_PKT_ERROR = 3, SHIM_PKT_EXIT = 4 };
 
 struct shim_exit {
 	int exit_code; /* the exit status, or 128+N after signal N */
@@ -109,5 +114,7 @@ int shim_read_exit(const char *state_dir, struct shim_exit *e);
  * was recorded (it was killed, or never started).
  */
 int shim_wait(const char *state_dir, int timeout_ms, struct shim_exit *e);
+/* Once the exit is known: wait until the shim has deleted the container and let go. */
+int shim_wait_done(const char *state_dir);
 /* A pidfd of the shim watching state_dir (O_CLOEXEC), or -ESRCH when none does. */
 int shim_pidfd(const char *state_dir);

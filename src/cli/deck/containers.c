@@ -89,8 +89,9 @@ static int run_foreground(struct deck_opts *g, struct ctr_record *r)
 	char dir[PATH_MAX];
 	ctr_dir(g->root, r->id, dir, sizeof(dir));
 	bool in = r->config.interactive;
-	int rc = shim_attach(dir, in ? STDIN_FILENO : -1, STDOUT_FILENO, STDERR_FILENO,
-			     in ? SHIM_ATTACH_EOF_CLOSE : 0);
+	int code;
+	int rc = shim_attach_exit(dir, in ? STDIN_FILENO : -1, STDOUT_FILENO, STDERR_FILENO,
+				  in ? SHIM_ATTACH_EOF_CLOSE : 0, &code);
 	if (rc == SHIM_DETACHED)
 		return 0;
 	proxy_signals(0, false);
@@ -100,8 +101,9 @@ static int run_foreground(struct deck_opts *g, struct ctr_record *r)
 		fprintf(stderr, "deck: %s\n", msg ? msg : "start failed");
 		return msg ? start_failure_status(msg) : 125;
 	}
-	struct shim_exit e;
-	rc = shim_wait(dir, -1, &e);
+	struct shim_exit e = {.exit_code = code};
+	/* The status came with the end of the output; else from the record. */
+	rc = code >= 0 ? shim_wait_done(dir) : shim_wait(dir, -1, &e);
 	/* The cleanup clears the error: keep what shim_wait said. */
 	_cleanup_free_ char *why = rc < 0 ? strdup(herr_msg()) : NULL;
 	cleanup_quietly(g->root, r->id);
@@ -482,7 +484,9 @@ int cmd_attach(int argc, char **argv, struct deck_opts *g)
 	char dir[PATH_MAX];
 	ctr_dir(g->root, r.id, dir, sizeof(dir));
 	bool in = r.config.interactive && !no_stdin;
-	int rc = shim_attach(dir, in ? STDIN_FILENO : -1, STDOUT_FILENO, STDERR_FILENO, 0);
+	int code;
+	int rc =
+	    shim_attach_exit(dir, in ? STDIN_FILENO : -1, STDOUT_FILENO, STDERR_FILENO, 0, &code);
 	if (rc == SHIM_DETACHED) {
 		ctr_record_clear(&r);
 		return 0;
@@ -491,8 +495,9 @@ int cmd_attach(int argc, char **argv, struct deck_opts *g)
 		ctr_record_clear(&r);
 		return deck_fail();
 	}
-	struct shim_exit e;
-	rc = shim_wait(dir, -1, &e);
+	struct shim_exit e = {.exit_code = code};
+	/* The status came with the end of the output; else from the record. */
+	rc = code >= 0 ? shim_wait_done(dir) : shim_wait(dir, -1, &e);
 	ctr_record_clear(&r);
 	return rc < 0 ? deck_fail() : e.exit_code;
 }
