@@ -9,6 +9,7 @@
 #include "common/cleanup.h"
 #include "common/error.h"
 #include "common/fsutil.h"
+#include "rootless.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -16,6 +17,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 int mounts_new_fs(const char *type, const char *source, const char *data, unsigned long ms,
@@ -42,8 +44,8 @@ static uint64_t bind_attrs(unsigned long ms)
  * but us can have written there, so plain *at() calls are safe: no resolution
  * inside the rootfs is needed.
  */
-static int mount_hier(const struct cgroup_hier *h, bool own_ns, unsigned long ms, int dirfd,
-		      const char *where)
+static int mount_hier(const struct cgroup_hier *h, const char *leaf, bool own_ns, unsigned long ms,
+		      int dirfd, const char *where)
 {
 	const char *base = strrchr(h->mountpoint, '/') + 1;
 	_cleanup_close_ int mfd = -1;
@@ -55,8 +57,11 @@ static int mount_hier(const struct cgroup_hier *h, bool own_ns, unsigned long ms
 				    where);
 	} else {
 		char src[8300];
-		snprintf(src, sizeof(src), "%s%s", h->mountpoint,
-			 strcmp(h->own, "/") ? h->own : "");
+		if (leaf)
+			snprintf(src, sizeof(src), "%s", leaf);
+		else
+			snprintf(src, sizeof(src), "%s%s", h->mountpoint,
+				 strcmp(h->own, "/") ? h->own : "");
 		mfd = open_tree(AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
 		if (mfd < 0)
 			return herr_sys("%s: cannot bind %s", where, src);
@@ -125,7 +130,7 @@ int mounts_cgroup(struct create_ctx *c, const struct oci_mount *m, int rootfd, c
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < n && r >= 0; i++)
-		r = mount_hier(&hs[i], own_ns, m->flags, tmp, where);
+		r = mount_hier(&hs[i], NULL, own_ns, m->flags, tmp, where);
 	cgroup_hiers_free(hs, n);
 	if (r < 0)
 		return r;
@@ -135,4 +140,115 @@ int mounts_cgroup(struct create_ctx *c, const struct oci_mount *m, int rootfd, c
 			return herr_sys("%s: cannot make %s read-only", where, m->destination);
 	}
 	return 0;
+}
+
+/* The container's directory in hierarchy h, from the parent's list of leaves. */
+static const char *leaf_in(const struct create_ctx *c, const struct cgroup_hier *h)
+{
+	size_t n = strlen(h->mountpoint);
+	for (char **l = c->cg.leaves; l && *l; l++)
+		if (!strncmp(*l, h->mountpoint, n) && ((*l)[n] == '/' || !(*l)[n]))
+			return *l;
+	return NULL;
+}
+
+/*
+ * In the parent, once the cgroups exist (v1 and hybrid hosts, no cgroup
+ * namespace): the whole tree for mounts[i], detached, for the init to attach
+ * after pivot_root. The init then need not wait for the cgroups until just
+ * before the process runs. Mounting onto a detached tree takes Linux 6.15;
+ * mounts_cgroup_tree_fits() checked that before the init was made.
+ */
+int mounts_cgroup_tree(struct create_ctx *c, size_t i)
+{
+	const struct oci_mount *m = &c->cfg->mounts[i];
+	char where[64];
+	snprintf(where, sizeof(where), "mounts[%zu]", i);
+	_cleanup_close_ int tmp =
+	    mounts_new_fs("tmpfs", "tmpfs", "mode=755", m->flags & ~MS_RDONLY, where);
+	if (tmp < 0)
+		return tmp;
+	struct cgroup_hier *hs;
+	size_t n;
+	int r = cgroup_hiers(&hs, &n);
+	if (r < 0)
+		return r;
+	for (size_t k = 0; k < n && r >= 0; k++) {
+		const char *leaf = leaf_in(c, &hs[k]);
+		r = leaf ? mount_hier(&hs[k], leaf, false, m->flags, tmp, where)
+			 : herr_set(ENOENT, "%s: no cgroup of the container's in %s", where,
+				    hs[k].mountpoint);
+	}
+	cgroup_hiers_free(hs, n);
+	if (r < 0)
+		return r;
+	if (m->flags & MS_RDONLY) {
+		struct mount_attr a = {.attr_set = MOUNT_ATTR_RDONLY};
+		if (mount_setattr(tmp, "", AT_EMPTY_PATH, &a, sizeof(a)) < 0)
+			return herr_sys("%s: cannot make %s read-only", where, m->destination);
+	}
+	return take_fd(tmp);
+}
+
+/* Whether Linux can mount onto a detached tree (6.15 and later). */
+static bool kernel_mounts_on_detached(void)
+{
+	struct utsname u;
+	unsigned major = 0, minor = 0;
+	if (uname(&u) < 0 || sscanf(u.release, "%u.%u", &major, &minor) != 2)
+		return false;
+	return major > 6 || (major == 6 && minor >= 15);
+}
+
+/*
+ * Whether the parent builds mounts[*idx] (the config's cgroup mount) rather than
+ * the init: a v1 or hybrid host, binds of the container's own cgroups (no cgroup
+ * namespace, no user namespace, not rootless), nothing mounted, masked or made
+ * read-only inside it, and no hook that runs before the process and may look.
+ */
+bool mounts_cgroup_tree_fits(const struct create_ctx *c, size_t *idx)
+{
+	const struct oci_config *cfg = c->cfg;
+	const struct oci_linux *l = &cfg->linux;
+	if (!c->want_cgroups || c->cg.layout == CGROUP_UNIFIED || l->ns[OCI_NS_CGROUP].present ||
+	    l->ns[OCI_NS_USER].present || geteuid() != 0 || rootless_active() ||
+	    cfg->hooks[OCI_HOOK_PRESTART].n || cfg->hooks[OCI_HOOK_CREATE_RUNTIME].n ||
+	    cfg->hooks[OCI_HOOK_CREATE_CONTAINER].n)
+		return false;
+	size_t found = cfg->n_mounts;
+	for (size_t i = 0; i < cfg->n_mounts; i++) {
+		const struct oci_mount *m = &cfg->mounts[i];
+		if (found < cfg->n_mounts &&
+		    path_under(m->destination, cfg->mounts[found].destination))
+			return false;
+		if (!m->bind && m->type && !strcmp(m->type, "cgroup")) {
+			if (found < cfg->n_mounts)
+				return false;
+			found = i;
+		}
+	}
+	if (found == cfg->n_mounts)
+		return false;
+	const char *dest = cfg->mounts[found].destination;
+	for (size_t i = 0; i < l->n_masked_paths; i++)
+		if (path_under(l->masked_paths[i], dest))
+			return false;
+	for (size_t i = 0; i < l->n_readonly_paths; i++)
+		if (path_under(l->readonly_paths[i], dest))
+			return false;
+	if (!kernel_mounts_on_detached())
+		return false;
+	*idx = found;
+	return true;
+}
+
+int mounts_cgroup_attach_tree(struct create_ctx *c, int tree)
+{
+	char where[64];
+	snprintf(where, sizeof(where), "mounts[%zu]", c->cgm_index);
+	_cleanup_close_ int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return herr_sys("open /");
+	int r = mounts_attach(tree, rootfd, c->cfg->mounts[c->cgm_index].destination, false, where);
+	return r < 0 ? herr_ctx(r, "%s", c->cfg->path) : 0;
 }

@@ -254,6 +254,21 @@ static pid_t clone_init_via_userns(struct create_ctx *c, int child_sock, unsigne
 	return pid;
 }
 
+/*
+ * Whether the init, cloned straight into its only cgroup (a pure v2 host), can
+ * count itself in it from the start: its cgroup mount and namespace need not
+ * wait for the parent, whose SYNC_CGROUPS (nothing to join) and SYNC_LIMITS it
+ * takes just before the process runs. Not with hooks that run before that
+ * (the parent serves them after the cgroups) or a user namespace.
+ */
+static bool cgroups_born_in_fit(const struct create_ctx *c)
+{
+	const struct oci_config *cfg = c->cfg;
+	return c->want_cgroups && c->cg.layout == CGROUP_UNIFIED && !c->need_go &&
+	       !cfg->hooks[OCI_HOOK_PRESTART].n && !cfg->hooks[OCI_HOOK_CREATE_RUNTIME].n &&
+	       !cfg->hooks[OCI_HOOK_CREATE_CONTAINER].n;
+}
+
 static pid_t clone_init(struct create_ctx *c, int child_sock)
 {
 	const struct oci_linux *l = &c->cfg->linux;
@@ -292,14 +307,16 @@ static pid_t clone_init(struct create_ctx *c, int child_sock)
 		args.flags |= CLONE_INTO_CGROUP;
 		args.cgroup = (uint64_t)c->cg_join.v2_dirfd;
 	}
+	/* Set before the clone, so that the init's copy says how it was born. */
+	c->cg_v2_joined = c->cg_join.v2_dirfd >= 0;
+	c->cg_born_in = c->cg_v2_joined && cgroups_born_in_fit(c);
 	pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
 	if (pid < 0 && c->cg_join.v2_dirfd >= 0) {
 		/* Not a leaf we may clone into: the parent moves it afterwards instead. */
+		c->cg_v2_joined = c->cg_born_in = false;
 		args.flags &= ~(uint64_t)CLONE_INTO_CGROUP;
 		args.cgroup = 0;
 		pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
-	} else if (pid > 0) {
-		c->cg_v2_joined = c->cg_join.v2_dirfd >= 0;
 	}
 	int e = errno;
 	if (pid == 0) {
@@ -330,19 +347,15 @@ static pid_t clone_init(struct create_ctx *c, int child_sock)
 }
 
 /*
- * The limits of the v2 cgroup the init was cloned into, and the v1 cgroups, are
- * set while the init builds its rootfs (a v2 device program alone takes a
- * quarter of a millisecond to load); it runs nothing of the container's before
- * it has SYNC_CGROUPS.
+ * While the init builds its rootfs: the v1 cgroups are made and handed to it
+ * with SYNC_CGROUPS (their tasks files, to move itself into); then the limits
+ * of those and of the v2 cgroup it was cloned into are set while it joins (a
+ * v2 device program alone takes a quarter of a millisecond to load), and
+ * SYNC_LIMITS, with the cgroup mount's tree if we build it, says they are. The
+ * init runs nothing of the container's before SYNC_LIMITS.
  */
 static int hand_over_cgroups(struct create_ctx *c)
 {
-	if (c->cg_join.v2_leaf) {
-		int r = cgroup_v2_apply(c->cg_join.v2_leaf, c->resources, c->dev_rules,
-					c->n_dev_rules, false, c->cg.layout != CGROUP_UNIFIED);
-		if (r < 0)
-			return herr_ctx(r, "%s", c->cfg->path);
-	}
 	size_t from = 0;
 	while (c->cg.leaves && c->cg.leaves[from])
 		from++;
@@ -350,19 +363,29 @@ static int hand_over_cgroups(struct create_ctx *c)
 			      c->o->systemd_cgroup, CGROUP_V1, &c->cg);
 	if (r < 0)
 		return r;
-	/* Limits first: the init runs nothing until it has joined. */
+	struct cgroup_join j = {.v2_dirfd = -1};
+	r = cgroup_join_open(&c->cg, from, &j);
+	if (r >= 0)
+		r = sync_send_fds(c->sock, SYNC_CGROUPS, j.tasks_fds, j.n);
+	cgroup_join_close(&j);
+	if (r < 0)
+		return r;
+	if (c->cg_join.v2_leaf) {
+		r = cgroup_v2_apply(c->cg_join.v2_leaf, c->resources, c->dev_rules, c->n_dev_rules,
+				    false, c->cg.layout != CGROUP_UNIFIED);
+		if (r < 0)
+			return herr_ctx(r, "%s", c->cfg->path);
+	}
 	if (c->cg.leaves && c->cg.leaves[from]) {
 		r = cgroup_v1_apply(c->cg.leaves + from, c->resources, c->dev_rules, c->n_dev_rules,
 				    false);
 		if (r < 0)
 			return herr_ctx(r, "%s", c->cfg->path);
 	}
-	struct cgroup_join j = {.v2_dirfd = -1};
-	r = cgroup_join_open(&c->cg, from, &j);
-	if (r >= 0)
-		r = sync_send_fds(c->sock, SYNC_CGROUPS, j.tasks_fds, j.n);
-	cgroup_join_close(&j);
-	return r;
+	_cleanup_close_ int tree = -1;
+	if (c->cgm_by_parent && (tree = mounts_cgroup_tree(c, c->cgm_index)) < 0)
+		return herr_ctx(tree, "%s", c->cfg->path);
+	return sync_send(c->sock, SYNC_LIMITS, 0, 0, NULL, tree);
 }
 
 static char *now_rfc3339(void)
@@ -503,6 +526,7 @@ int create_container(struct create_ctx *c, int *pty)
 		r = cgroup_create("", true, CGROUP_ALL, &c->cg);
 		goto fail;
 	}
+	c->cgm_by_parent = mounts_cgroup_tree_fits(c, &c->cgm_index);
 	if ((r = ns_open_paths(c)) < 0)
 		goto fail;
 	if (!c->run_mode) {

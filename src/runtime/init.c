@@ -95,39 +95,73 @@ static int wait_fifo(struct create_ctx *c)
 	return 0;
 }
 
+/* SYNC_CGROUPS: the v1 tasks files to join. */
+static int take_cgroups(struct create_ctx *c)
+{
+	struct sync_msg m;
+	struct cgroup_join j = {.v2_dirfd = -1};
+	int fds[SYNC_MAX_FDS];
+	size_t n;
+	c->cg_ready = true;
+	int r = sync_recv_fds(c->sock, &m, fds, &n);
+	if (r < 0)
+		return r;
+	j.tasks_fds = fds;
+	j.n = n;
+	if (m.type != SYNC_CGROUPS) {
+		for (size_t i = 0; i < n; i++)
+			close(fds[i]);
+		if (m.type == SYNC_ERROR)
+			return herr_set(m.code, "%s", m.data);
+		return herr_set(EPROTO, "sync: expected the cgroups, got message %u", m.type);
+	}
+	r = cgroup_join_self(&j);
+	for (size_t i = 0; i < j.n; i++)
+		close(fds[i]);
+	return r;
+}
+
+/* In the container's cgroups (and its cgroup namespace): cgroup mounts may be made. */
 int init_join_cgroups(struct create_ctx *c)
 {
 	if (c->cg_joined)
 		return 0;
 	c->cg_joined = true;
-	if (c->want_cgroups) {
-		struct sync_msg m;
-		struct cgroup_join j = {.v2_dirfd = -1};
-		int fds[SYNC_MAX_FDS];
-		size_t n;
-		int r = sync_recv_fds(c->sock, &m, fds, &n);
-		if (r < 0)
-			return r;
-		j.tasks_fds = fds;
-		j.n = n;
-		if (m.type != SYNC_CGROUPS) {
-			for (size_t i = 0; i < n; i++)
-				close(fds[i]);
-			if (m.type == SYNC_ERROR)
-				return herr_set(m.code, "%s", m.data);
-			return herr_set(EPROTO, "sync: expected the cgroups, got message %u",
-					m.type);
-		}
-		r = cgroup_join_self(&j);
-		for (size_t i = 0; i < j.n; i++)
-			close(fds[i]);
-		if (r < 0)
-			return r;
-	}
+	int r;
+	if (c->want_cgroups && !c->cg_born_in && (r = take_cgroups(c)) < 0)
+		return r;
 	const struct oci_namespace *cg = &c->cfg->linux.ns[OCI_NS_CGROUP];
 	if (cg->present && !cg->path && unshare(CLONE_NEWCGROUP) < 0)
 		return herr_sys("linux.namespaces: cannot create a cgroup namespace");
 	return 0;
+}
+
+/* Joined, and the parent has set the limits: the process may run. */
+int init_cgroups_ready(struct create_ctx *c)
+{
+	int r = init_join_cgroups(c);
+	if (r < 0 || !c->want_cgroups || c->cg_limited)
+		return r;
+	if (!c->cg_ready && (r = take_cgroups(c)) < 0)
+		return r;
+	struct sync_msg m;
+	int tree;
+	c->cg_limited = true;
+	if ((r = sync_recv(c->sock, &m, &tree)) < 0)
+		return r;
+	if (m.type != SYNC_LIMITS || c->cgm_by_parent != (tree >= 0)) {
+		if (tree >= 0)
+			close(tree);
+		if (m.type == SYNC_ERROR)
+			return herr_set(m.code, "%s", m.data);
+		return herr_set(EPROTO, "sync: expected the cgroups' limits, got message %u",
+				m.type);
+	}
+	if (tree < 0)
+		return 0;
+	r = mounts_cgroup_attach_tree(c, tree); /* the cgroup mount the parent built */
+	close(tree);
+	return r;
 }
 
 static int init_run(struct create_ctx *c)
@@ -151,14 +185,24 @@ static int init_run(struct create_ctx *c)
 	r = ns_child_join(c);
 	if (r < 0)
 		return r;
+	/* Born in its cgroup: in its cgroup namespace too, before any mount. */
+	if (c->cg_born_in && (r = init_join_cgroups(c)) < 0)
+		return r;
 
 	_cleanup_close_ int rootfd = -1;
 	r = rootfs_prepare(c, &rootfd);
 	if (r < 0)
 		return r;
-	if ((r = init_join_cgroups(c)) < 0)
+	/* Unless the parent builds the cgroup mount: then just before the process. */
+	if (!c->cgm_by_parent && (r = init_join_cgroups(c)) < 0)
 		return r;
-	if (c->cfg->hooks[OCI_HOOK_PRESTART].n || c->cfg->hooks[OCI_HOOK_CREATE_RUNTIME].n) {
+	/* Hooks run with the limits set; the parent serves SYNC_HOOKS only after SYNC_LIMITS. */
+	const struct oci_hook_list *hooks = c->cfg->hooks;
+	if ((hooks[OCI_HOOK_PRESTART].n || hooks[OCI_HOOK_CREATE_RUNTIME].n ||
+	     hooks[OCI_HOOK_CREATE_CONTAINER].n) &&
+	    (r = init_cgroups_ready(c)) < 0)
+		return r;
+	if (hooks[OCI_HOOK_PRESTART].n || hooks[OCI_HOOK_CREATE_RUNTIME].n) {
 		r = sync_send(c->sock, SYNC_HOOKS, 0, 0, NULL, -1);
 		if (r < 0 || (r = sync_expect(c->sock, SYNC_HOOKS_DONE, &m)) < 0)
 			return r;
@@ -172,6 +216,8 @@ static int init_run(struct create_ctx *c)
 		return r;
 	closep(&rootfd);
 	if ((r = rootfs_finish(c)) < 0)
+		return r;
+	if ((r = init_cgroups_ready(c)) < 0)
 		return r;
 
 	_cleanup_free_ char *exe = NULL;

@@ -17,14 +17,19 @@ struct create_ctx {
 	struct cgroup_set cg;
 	bool cg_made;
 	struct cgroup_join cg_join;
-	bool cg_v2_joined;     /* CLONE_INTO_CGROUP worked */
-	bool want_cgroups;     /* the init waits for SYNC_CGROUPS */
-	bool need_go;	       /* the init waits for SYNC_GO (id maps, or its host pid for hooks) */
-	bool cg_joined;	       /* in the init: done */
-	bool *deferred;	       /* in the init: mounts put off until the cgroups are joined */
-	bool masks_done;       /* in the init: sysctls, masked and read-only paths applied */
-	int *premade;	       /* per mount: a filesystem the parent made for it, or -1 */
-	bool devices_premade;  /* and the /dev one has the nodes and links in it */
+	bool cg_v2_joined;    /* CLONE_INTO_CGROUP worked */
+	bool cg_born_in;      /* ...and that is all the joining there is (init_cgroups_ready) */
+	bool cg_ready;	      /* in the init: SYNC_CGROUPS taken */
+	bool cg_limited;      /* in the init: SYNC_LIMITS taken */
+	bool want_cgroups;    /* the init waits for SYNC_CGROUPS */
+	bool need_go;	      /* the init waits for SYNC_GO (id maps, or its host pid for hooks) */
+	bool cg_joined;	      /* in the init: done */
+	bool *deferred;	      /* in the init: mounts put off until the cgroups are joined */
+	bool masks_done;      /* in the init: sysctls, masked and read-only paths applied */
+	int *premade;	      /* per mount: a filesystem the parent made for it, or -1 */
+	bool devices_premade; /* and the /dev one has the nodes and links in it */
+	bool cgm_by_parent;   /* mounts[cgm_index] (cgroup) is built by the parent, attached late */
+	size_t cgm_index;
 	bool bounding_dropped; /* the parent dropped the bounding set before the clone */
 	size_t n_deferred;
 	int ns_fds[OCI_NS_COUNT]; /* namespaces to join, opened by the parent */
@@ -66,6 +71,8 @@ void ns_early_discard(void);
 _Noreturn void init_main(struct create_ctx *c);
 /* In the init: move into the cgroups the parent made, then unshare the cgroup ns. */
 int init_join_cgroups(struct create_ctx *c);
+/* ...and SYNC_CGROUPS taken, limits set: the process may run. */
+int init_cgroups_ready(struct create_ctx *c);
 
 /* rootfs.c */
 int rootfs_prepare(struct create_ctx *c, int *rootfd);
@@ -75,6 +82,10 @@ int rootfs_finish(struct create_ctx *c);
 /* mounts.c */
 int mounts_setup(struct create_ctx *c, int rootfd);
 int mounts_finish(struct create_ctx *c, int rootfd); /* the cgroup mounts put off */
+bool path_under(const char *path, const char *dir);  /* path is dir or inside it */
+bool mounts_cgroup_tree_fits(const struct create_ctx *c, size_t *idx);
+int mounts_cgroup_tree(struct create_ctx *c, size_t i);	       /* in the parent: a detached tree */
+int mounts_cgroup_attach_tree(struct create_ctx *c, int tree); /* in the init, after pivot */
 /* In the parent: make the init's tmpfs and devpts filesystems ahead (see mounts.c). */
 void mounts_premake(struct create_ctx *c);
 void mounts_premade_close(struct create_ctx *c);

@@ -229,7 +229,7 @@ static bool is_cgroup_mount(const struct oci_mount *m)
 	return !m->bind && m->type && !strcmp(m->type, "cgroup");
 }
 
-static bool under(const char *path, const char *dir)
+bool path_under(const char *path, const char *dir)
 {
 	size_t n = strlen(dir);
 	return !strncmp(path, dir, n) && (path[n] == '/' || !path[n] || (n == 1 && dir[0] == '/'));
@@ -305,7 +305,7 @@ void mounts_premade_close(struct create_ctx *c)
 bool mounts_deferred_covers(const struct create_ctx *c, const char *path)
 {
 	for (size_t i = 0; i < c->cfg->n_mounts && c->n_deferred; i++)
-		if (c->deferred[i] && under(path, c->cfg->mounts[i].destination))
+		if (c->deferred[i] && path_under(path, c->cfg->mounts[i].destination))
 			return true;
 	return false;
 }
@@ -321,13 +321,16 @@ int mounts_setup(struct create_ctx *c, int rootfd)
 		const struct oci_mount *m = &c->cfg->mounts[i];
 		bool blocked = false;
 		for (size_t k = 0; k < i && c->n_deferred; k++)
-			if (c->deferred[k] && under(m->destination, c->cfg->mounts[k].destination))
+			if (c->deferred[k] &&
+			    path_under(m->destination, c->cfg->mounts[k].destination))
 				blocked = true;
 		if (blocked) {
 			int r = mounts_finish(c, rootfd);
 			if (r < 0)
 				return r;
 		}
+		if (c->cgm_by_parent && i == c->cgm_index)
+			continue; /* attached after pivot_root */
 		if (is_cgroup_mount(m) && !c->cg_joined && c->deferred) {
 			c->deferred[i] = true;
 			c->n_deferred++;

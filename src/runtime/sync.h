@@ -19,6 +19,7 @@ enum sync_type {
 	SYNC_CGROUPS,	   /* P->C: the v1 `tasks` files to move into (SCM_RIGHTS) */
 	SYNC_SECCOMP,	   /* C->P: the seccomp notify fd (SCM_RIGHTS), for the listener */
 	SYNC_SECCOMP_DONE, /* P->C: the listener has it */
+	SYNC_LIMITS, /* P->C: the cgroups' limits are set; the cgroup mount's tree, if built */
 };
 
 struct sync_msg {
