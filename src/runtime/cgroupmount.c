@@ -86,6 +86,48 @@ static int mount_hier(const struct cgroup_hier *h, const char *leaf, bool own_ns
 	return 0;
 }
 
+/* The container's directory in hierarchy h, from the parent's list of leaves. */
+static const char *leaf_in(const struct create_ctx *c, const struct cgroup_hier *h)
+{
+	size_t n = strlen(h->mountpoint);
+	for (char **l = c->cg.leaves; l && *l; l++)
+		if (!strncmp(*l, h->mountpoint, n) && ((*l)[n] == '/' || !(*l)[n]))
+			return *l;
+	return NULL;
+}
+
+/*
+ * One directory per hierarchy in tmp, the root of a v1 host's cgroup mount, then
+ * read-only if asked. Binds of the container's own directories: from_leaves,
+ * those the parent made (c->cg.leaves), else the caller's, from /proc/self/cgroup.
+ */
+static int fill_tree(const struct create_ctx *c, const struct oci_mount *m, int tmp, bool own_ns,
+		     bool from_leaves, const char *where)
+{
+	struct cgroup_hier *hs;
+	size_t n;
+	int r = cgroup_hiers(&hs, &n);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n && r >= 0; i++) {
+		const char *leaf = from_leaves ? leaf_in(c, &hs[i]) : NULL;
+		if (from_leaves && !leaf)
+			r = herr_set(ENOENT, "%s: no cgroup of the container's in %s", where,
+				     hs[i].mountpoint);
+		else
+			r = mount_hier(&hs[i], leaf, own_ns, m->flags, tmp, where);
+	}
+	cgroup_hiers_free(hs, n);
+	if (r < 0)
+		return r;
+	if (m->flags & MS_RDONLY) {
+		struct mount_attr a = {.attr_set = MOUNT_ATTR_RDONLY};
+		if (mount_setattr(tmp, "", AT_EMPTY_PATH, &a, sizeof(a)) < 0)
+			return herr_sys("%s: cannot make %s read-only", where, m->destination);
+	}
+	return 0;
+}
+
 int mounts_cgroup(struct create_ctx *c, const struct oci_mount *m, int rootfd, const char *where)
 {
 	const struct oci_namespace *cns = &c->cfg->linux.ns[OCI_NS_CGROUP];
@@ -124,32 +166,7 @@ int mounts_cgroup(struct create_ctx *c, const struct oci_mount *m, int rootfd, c
 	int r = mounts_attach(tmp, rootfd, m->destination, false, where);
 	if (r < 0)
 		return r;
-	struct cgroup_hier *hs;
-	size_t n;
-	r = cgroup_hiers(&hs, &n);
-	if (r < 0)
-		return r;
-	for (size_t i = 0; i < n && r >= 0; i++)
-		r = mount_hier(&hs[i], NULL, own_ns, m->flags, tmp, where);
-	cgroup_hiers_free(hs, n);
-	if (r < 0)
-		return r;
-	if (m->flags & MS_RDONLY) {
-		struct mount_attr a = {.attr_set = MOUNT_ATTR_RDONLY};
-		if (mount_setattr(tmp, "", AT_EMPTY_PATH, &a, sizeof(a)) < 0)
-			return herr_sys("%s: cannot make %s read-only", where, m->destination);
-	}
-	return 0;
-}
-
-/* The container's directory in hierarchy h, from the parent's list of leaves. */
-static const char *leaf_in(const struct create_ctx *c, const struct cgroup_hier *h)
-{
-	size_t n = strlen(h->mountpoint);
-	for (char **l = c->cg.leaves; l && *l; l++)
-		if (!strncmp(*l, h->mountpoint, n) && ((*l)[n] == '/' || !(*l)[n]))
-			return *l;
-	return NULL;
+	return fill_tree(c, m, tmp, own_ns, false, where);
 }
 
 /*
@@ -168,26 +185,8 @@ int mounts_cgroup_tree(struct create_ctx *c, size_t i)
 	    mounts_new_fs("tmpfs", "tmpfs", "mode=755", m->flags & ~MS_RDONLY, where);
 	if (tmp < 0)
 		return tmp;
-	struct cgroup_hier *hs;
-	size_t n;
-	int r = cgroup_hiers(&hs, &n);
-	if (r < 0)
-		return r;
-	for (size_t k = 0; k < n && r >= 0; k++) {
-		const char *leaf = leaf_in(c, &hs[k]);
-		r = leaf ? mount_hier(&hs[k], leaf, false, m->flags, tmp, where)
-			 : herr_set(ENOENT, "%s: no cgroup of the container's in %s", where,
-				    hs[k].mountpoint);
-	}
-	cgroup_hiers_free(hs, n);
-	if (r < 0)
-		return r;
-	if (m->flags & MS_RDONLY) {
-		struct mount_attr a = {.attr_set = MOUNT_ATTR_RDONLY};
-		if (mount_setattr(tmp, "", AT_EMPTY_PATH, &a, sizeof(a)) < 0)
-			return herr_sys("%s: cannot make %s read-only", where, m->destination);
-	}
-	return take_fd(tmp);
+	int r = fill_tree(c, m, tmp, false, true, where);
+	return r < 0 ? r : take_fd(tmp);
 }
 
 /* Whether Linux can mount onto a detached tree (6.15 and later). */
@@ -212,8 +211,7 @@ bool mounts_cgroup_tree_fits(const struct create_ctx *c, size_t *idx)
 	const struct oci_linux *l = &cfg->linux;
 	if (!c->want_cgroups || c->cg.layout == CGROUP_UNIFIED || l->ns[OCI_NS_CGROUP].present ||
 	    l->ns[OCI_NS_USER].present || geteuid() != 0 || rootless_active() ||
-	    cfg->hooks[OCI_HOOK_PRESTART].n || cfg->hooks[OCI_HOOK_CREATE_RUNTIME].n ||
-	    cfg->hooks[OCI_HOOK_CREATE_CONTAINER].n)
+	    hooks_before_start(cfg))
 		return false;
 	size_t found = cfg->n_mounts;
 	for (size_t i = 0; i < cfg->n_mounts; i++) {
@@ -221,7 +219,7 @@ bool mounts_cgroup_tree_fits(const struct create_ctx *c, size_t *idx)
 		if (found < cfg->n_mounts &&
 		    path_under(m->destination, cfg->mounts[found].destination))
 			return false;
-		if (!m->bind && m->type && !strcmp(m->type, "cgroup")) {
+		if (mounts_is_cgroup(m)) {
 			if (found < cfg->n_mounts)
 				return false;
 			found = i;

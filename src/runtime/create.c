@@ -263,10 +263,8 @@ static pid_t clone_init_via_userns(struct create_ctx *c, int child_sock, unsigne
  */
 static bool cgroups_born_in_fit(const struct create_ctx *c)
 {
-	const struct oci_config *cfg = c->cfg;
 	return c->want_cgroups && c->cg.layout == CGROUP_UNIFIED && !c->need_go &&
-	       !cfg->hooks[OCI_HOOK_PRESTART].n && !cfg->hooks[OCI_HOOK_CREATE_RUNTIME].n &&
-	       !cfg->hooks[OCI_HOOK_CREATE_CONTAINER].n;
+	       !hooks_before_start(c->cfg);
 }
 
 static pid_t clone_init(struct create_ctx *c, int child_sock)

@@ -141,12 +141,9 @@ static int make_links(int dev)
 bool devices_premake(struct create_ctx *c, int devfd)
 {
 	const struct oci_linux *l = &c->cfg->linux;
-	for (size_t i = 0; i < l->n_devices; i++) {
-		const char *name = l->devices[i].path + 5;
-		if (strncmp(l->devices[i].path, "/dev/", 5) || !*name || strchr(name, '/') ||
-		    !strcmp(name, ".") || !strcmp(name, ".."))
+	for (size_t i = 0; i < l->n_devices; i++)
+		if (!mounts_dev_entry(l->devices[i].path))
 			return false;
-	}
 	struct node_dir nd = {.path = "/dev", .fd = devfd};
 	mode_t old = umask(0);
 	int r = make_nodes(c, &nd, -1);

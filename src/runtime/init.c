@@ -102,7 +102,7 @@ static int take_cgroups(struct create_ctx *c)
 	struct cgroup_join j = {.v2_dirfd = -1};
 	int fds[SYNC_MAX_FDS];
 	size_t n;
-	c->cg_ready = true;
+	c->cg_taken = true;
 	int r = sync_recv_fds(c->sock, &m, fds, &n);
 	if (r < 0)
 		return r;
@@ -142,7 +142,7 @@ int init_cgroups_ready(struct create_ctx *c)
 	int r = init_join_cgroups(c);
 	if (r < 0 || !c->want_cgroups || c->cg_limited)
 		return r;
-	if (!c->cg_ready && (r = take_cgroups(c)) < 0)
+	if (!c->cg_taken && (r = take_cgroups(c)) < 0)
 		return r;
 	struct sync_msg m;
 	int tree;
@@ -198,9 +198,7 @@ static int init_run(struct create_ctx *c)
 		return r;
 	/* Hooks run with the limits set; the parent serves SYNC_HOOKS only after SYNC_LIMITS. */
 	const struct oci_hook_list *hooks = c->cfg->hooks;
-	if ((hooks[OCI_HOOK_PRESTART].n || hooks[OCI_HOOK_CREATE_RUNTIME].n ||
-	     hooks[OCI_HOOK_CREATE_CONTAINER].n) &&
-	    (r = init_cgroups_ready(c)) < 0)
+	if (hooks_before_start(c->cfg) && (r = init_cgroups_ready(c)) < 0)
 		return r;
 	if (hooks[OCI_HOOK_PRESTART].n || hooks[OCI_HOOK_CREATE_RUNTIME].n) {
 		r = sync_send(c->sock, SYNC_HOOKS, 0, 0, NULL, -1);

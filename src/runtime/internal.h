@@ -19,7 +19,7 @@ struct create_ctx {
 	struct cgroup_join cg_join;
 	bool cg_v2_joined;    /* CLONE_INTO_CGROUP worked */
 	bool cg_born_in;      /* ...and that is all the joining there is (init_cgroups_ready) */
-	bool cg_ready;	      /* in the init: SYNC_CGROUPS taken */
+	bool cg_taken;	      /* in the init: SYNC_CGROUPS taken */
 	bool cg_limited;      /* in the init: SYNC_LIMITS taken */
 	bool want_cgroups;    /* the init waits for SYNC_CGROUPS */
 	bool need_go;	      /* the init waits for SYNC_GO (id maps, or its host pid for hooks) */
@@ -67,6 +67,13 @@ unsigned long ns_early_enter(unsigned long flags, struct ns_early_saved *saved);
 int ns_early_leave(struct ns_early_saved *saved); /* back to our own; -errno */
 void ns_early_discard(void);
 
+/* Hooks that run before the process: with them, the init keeps the plain order of setup. */
+static inline bool hooks_before_start(const struct oci_config *cfg)
+{
+	return cfg->hooks[OCI_HOOK_PRESTART].n || cfg->hooks[OCI_HOOK_CREATE_RUNTIME].n ||
+	       cfg->hooks[OCI_HOOK_CREATE_CONTAINER].n;
+}
+
 /* init.c: the container's first process; never returns */
 _Noreturn void init_main(struct create_ctx *c);
 /* In the init: move into the cgroups the parent made, then unshare the cgroup ns. */
@@ -83,6 +90,9 @@ int rootfs_finish(struct create_ctx *c);
 int mounts_setup(struct create_ctx *c, int rootfd);
 int mounts_finish(struct create_ctx *c, int rootfd); /* the cgroup mounts put off */
 bool path_under(const char *path, const char *dir);  /* path is dir or inside it */
+bool mounts_is_cgroup(const struct oci_mount *m);
+/* "/dev/NAME" with NAME a plain file name: NAME, else NULL. */
+const char *mounts_dev_entry(const char *path);
 bool mounts_cgroup_tree_fits(const struct create_ctx *c, size_t *idx);
 int mounts_cgroup_tree(struct create_ctx *c, size_t i);	       /* in the parent: a detached tree */
 int mounts_cgroup_attach_tree(struct create_ctx *c, int tree); /* in the init, after pivot */

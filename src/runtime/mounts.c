@@ -224,7 +224,7 @@ static int do_mount(struct create_ctx *c, size_t i, int rootfd, const char *wher
 	return set_propagation(mfd, m->propagation, where);
 }
 
-static bool is_cgroup_mount(const struct oci_mount *m)
+bool mounts_is_cgroup(const struct oci_mount *m)
 {
 	return !m->bind && m->type && !strcmp(m->type, "cgroup");
 }
@@ -243,12 +243,6 @@ static int mount_one(struct create_ctx *c, size_t i, int rootfd)
 	return r < 0 ? herr_ctx(r, "%s", c->cfg->path) : 0;
 }
 
-/*
- * In the parent, while it waits for the namespaces of ns-early.c: the
- * filesystems that belong to no namespace of the init's (tmpfs, devpts) are
- * made now, detached, and the init only attaches them. Any that fails here is
- * left to the init, which says why.
- */
 /* Whether no later mount goes on mounts[i]'s destination, hiding it. */
 static bool last_on(const struct oci_config *cfg, size_t i)
 {
@@ -258,19 +252,32 @@ static bool last_on(const struct oci_config *cfg, size_t i)
 	return true;
 }
 
+const char *mounts_dev_entry(const char *path)
+{
+	const char *name = path + 5;
+	if (strncmp(path, "/dev/", 5) || !*name || strchr(name, '/') || !strcmp(name, ".") ||
+	    !strcmp(name, ".."))
+		return NULL;
+	return name;
+}
+
 /* The directories that later filesystems (not binds) mount on, right in /dev. */
 static void premake_mountpoints(const struct oci_config *cfg, size_t dev, int devfd)
 {
 	for (size_t k = dev + 1; k < cfg->n_mounts; k++) {
-		const struct oci_mount *m = &cfg->mounts[k];
-		const char *name = m->destination + 5;
-		if (m->bind || strncmp(m->destination, "/dev/", 5) || !*name || strchr(name, '/') ||
-		    !strcmp(name, ".") || !strcmp(name, ".."))
-			continue;
-		mkdirat(devfd, name, 0755); /* if it fails, the init makes it and says why */
+		const char *name = mounts_dev_entry(cfg->mounts[k].destination);
+		if (!cfg->mounts[k].bind && name)
+			mkdirat(devfd, name,
+				0755); /* if it fails, the init makes it and says why */
 	}
 }
 
+/*
+ * In the parent, while it waits for the namespaces of ns-early.c: the
+ * filesystems that belong to no namespace of the init's (tmpfs, devpts) are
+ * made now, detached, and the init only attaches them. Any that fails here is
+ * left to the init, which says why.
+ */
 void mounts_premake(struct create_ctx *c)
 {
 	const struct oci_config *cfg = c->cfg;
@@ -331,7 +338,7 @@ int mounts_setup(struct create_ctx *c, int rootfd)
 		}
 		if (c->cgm_by_parent && i == c->cgm_index)
 			continue; /* attached after pivot_root */
-		if (is_cgroup_mount(m) && !c->cg_joined && c->deferred) {
+		if (mounts_is_cgroup(m) && !c->cg_joined && c->deferred) {
 			c->deferred[i] = true;
 			c->n_deferred++;
 			continue;

@@ -109,9 +109,7 @@ static int destroy_stopped(struct create_ctx *c)
 		herr_clear();
 	}
 	int r = c->cg_made ? cgroup_destroy(c->cg.created) : 0;
-	/* Mostly the state file is all there is: two calls instead of a walk. */
-	unlinkat(lock, "state.json", 0);
-	int r2 = rmdir(c->statedir) == 0 ? 0 : fs_rm_rf(c->statedir);
+	int r2 = fs_rm_rf(c->statedir);
 	return r < 0 ? r : r2;
 }
 
