@@ -1,7 +1,7 @@
 /*
  * floor: the least a container start can cost on this machine.
  *
- *   floor ROOTFS [PROGRAM [ARG...]]     (PROGRAM defaults to /bin/true)
+ *   floor [-c CGROUP] ROOTFS [PROGRAM [ARG...]]     (PROGRAM defaults to /bin/true)
  *
  * One clone() into new pid, mount, uts, ipc and network namespaces; the child
  * mounts proc, pivot_roots into ROOTFS and execs PROGRAM; the parent waits
@@ -10,29 +10,46 @@
  * runtimes so that their figures can be read against what the kernel alone
  * costs.
  *
+ * With -c, also the part of cgroups no runtime can skip: the directory CGROUP
+ * (absolute, its parent existing) made in every hierarchy mounted under
+ * /sys/fs/cgroup (a v1 cpuset one given its parent's cpus and mems), the child
+ * moving itself into each before anything else, and the directories removed
+ * after the wait. No limits, no device rules, no cgroup mount in the
+ * container: what is left between a runtime and this is the runtime's own.
+ *
  * Standalone: cc -O2 -static -o floor bench/floor.c (bench/run links it
  * statically, as hull is, so that neither pays the dynamic loader)
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #define STACK_SIZE (64 * 1024)
+#define MAX_HIER   32
 
 struct child_args {
 	const char *rootfs;
 	char **argv;
+	int join[MAX_HIER]; /* per hierarchy: the leaf's tasks (v1) or cgroup.procs (v2) */
+	int n_join;
 };
+
+static char leaves[MAX_HIER][4096];
+static int n_leaves;
 
 static int fail(const char *what)
 {
@@ -40,10 +57,102 @@ static int fail(const char *what)
 	return 127;
 }
 
+/* dir/name's content into buf (n bytes); -1 if it cannot be read. */
+static int read_line(const char *dir, const char *name, char *buf, size_t n)
+{
+	char p[4200];
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	int fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t r = read(fd, buf, n - 1);
+	close(fd);
+	if (r < 0)
+		return -1;
+	buf[r] = 0;
+	return 0;
+}
+
+static int write_str(const char *dir, const char *name, const char *v)
+{
+	char p[4200];
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	int fd = open(p, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t r = write(fd, v, strlen(v));
+	close(fd);
+	return r < 0 ? -1 : 0;
+}
+
+/* mkdir CGROUP under root (a hierarchy) and open what the child writes to join. */
+static int make_cgroup(const char *root, const char *cgroup, bool v2, struct child_args *a)
+{
+	if (n_leaves == MAX_HIER)
+		return 0;
+	char *leaf = leaves[n_leaves];
+	char parent[4096], v[4096], probe[4200];
+	snprintf(leaf, sizeof(leaves[0]), "%s%s", root, cgroup);
+	if (mkdir(leaf, 0755) < 0)
+		return fail(leaf);
+	n_leaves++;
+	snprintf(parent, sizeof(parent), "%s", leaf);
+	*strrchr(parent, '/') = 0;
+	snprintf(probe, sizeof(probe), "%s/cpuset.cpus", leaf);
+	if (!v2 && access(probe, F_OK) == 0) {
+		static const char *const f[2] = {"cpuset.cpus", "cpuset.mems"};
+		for (int i = 0; i < 2; i++)
+			if (read_line(parent, f[i], v, sizeof(v)) < 0 ||
+			    write_str(leaf, f[i], v) < 0)
+				return fail(probe);
+	}
+	snprintf(probe, sizeof(probe), "%s/tasks", leaf);
+	if (v2 || access(probe, F_OK) < 0) /* cgroup2, alone or among v1 hierarchies */
+		snprintf(probe, sizeof(probe), "%s/cgroup.procs", leaf);
+	if ((a->join[a->n_join] = open(probe, O_WRONLY | O_CLOEXEC)) < 0)
+		return fail(probe);
+	a->n_join++;
+	return 0;
+}
+
+/* The same in every hierarchy mounted under /sys/fs/cgroup, in name order. */
+static int make_cgroups(const char *cgroup, struct child_args *a)
+{
+	if (access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0)
+		return make_cgroup("/sys/fs/cgroup", cgroup, true, a);
+	struct dirent **e;
+	int n = scandir("/sys/fs/cgroup", &e, NULL, alphasort);
+	if (n < 0)
+		return fail("/sys/fs/cgroup");
+	int r = 0;
+	for (int i = 0; i < n; i++) {
+		char root[4096], probe[4200];
+		snprintf(root, sizeof(root), "/sys/fs/cgroup/%s", e[i]->d_name);
+		snprintf(probe, sizeof(probe), "%s/cgroup.procs", root);
+		if (!r && e[i]->d_name[0] != '.' && e[i]->d_type == DT_DIR &&
+		    access(probe, F_OK) == 0)
+			r = make_cgroup(root, cgroup, false, a);
+		free(e[i]);
+	}
+	free(e);
+	return r;
+}
+
+static void remove_cgroups(void)
+{
+	for (int i = n_leaves - 1; i >= 0; i--)
+		rmdir(leaves[i]);
+}
+
 static int child_main(void *data)
 {
 	const struct child_args *a = data;
 	char proc[4096];
+
+	/* A single-threaded process moving itself takes no global lock. */
+	for (int i = 0; i < a->n_join; i++)
+		if (write(a->join[i], "0", 1) != 1)
+			return fail("join cgroup");
 
 	/* pivot_root refuses a shared mount; the host's / may be one. */
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
@@ -78,12 +187,23 @@ int main(int argc, char **argv)
 	pid_t pid;
 	int status;
 
-	if (argc < 2) {
-		fprintf(stderr, "usage: floor ROOTFS [PROGRAM [ARG...]]\n");
+	const char *cgroup = NULL;
+	if (argc > 2 && !strcmp(argv[1], "-c")) {
+		cgroup = argv[2];
+		argc -= 2;
+		argv += 2;
+	}
+	if (argc < 2 || (cgroup && cgroup[0] != '/')) {
+		fprintf(stderr, "usage: floor [-c /CGROUP] ROOTFS [PROGRAM [ARG...]]\n");
 		return 2;
 	}
 	a.rootfs = argv[1];
 	a.argv = argc > 2 ? argv + 2 : default_argv;
+	a.n_join = 0;
+	if (cgroup && make_cgroups(cgroup, &a) != 0) {
+		remove_cgroups();
+		return 127;
+	}
 
 	stack = malloc(STACK_SIZE);
 	if (!stack)
@@ -91,12 +211,18 @@ int main(int argc, char **argv)
 	pid = clone(
 	    child_main, stack + STACK_SIZE,
 	    CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | SIGCHLD, &a);
-	if (pid < 0)
-		return fail("clone");
+	if (pid < 0) {
+		int r = fail("clone");
+		remove_cgroups();
+		return r;
+	}
+	for (int i = 0; i < a.n_join; i++)
+		close(a.join[i]);
 	while (waitpid(pid, &status, 0) < 0) {
 		if (errno != EINTR)
 			return fail("waitpid");
 	}
+	remove_cgroups();
 	free(stack);
 	if (WIFEXITED(status))
 		return WEXITSTATUS(status);
