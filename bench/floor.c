@@ -13,9 +13,9 @@
  * With -c, also the part of cgroups no runtime can skip: the directory CGROUP
  * (absolute, its parent existing) made in every hierarchy mounted under
  * /sys/fs/cgroup (a v1 cpuset one given its parent's cpus and mems), the child
- * moving itself into each before anything else, and the directories removed
- * after the wait. No limits, no device rules, no cgroup mount in the
- * container: what is left between a runtime and this is the runtime's own.
+ * cloned into the cgroup2 one and moving itself into the v1 ones before
+ * anything else, and the directories removed after the wait. No limits, no device rules, no cgroup
+ * mount in the container: what is left between a runtime and this is the runtime's own.
  *
  * Standalone: cc -O2 -static -o floor bench/floor.c (bench/run links it
  * statically, as hull is, so that neither pays the dynamic loader)
@@ -26,6 +26,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -44,8 +45,9 @@
 struct child_args {
 	const char *rootfs;
 	char **argv;
-	int join[MAX_HIER]; /* per hierarchy: the leaf's tasks (v1) or cgroup.procs (v2) */
+	int join[MAX_HIER]; /* per v1 hierarchy: the leaf's tasks file */
 	int n_join;
+	int v2_dir; /* the cgroup2 leaf, to clone the child into, or -1 */
 };
 
 static char leaves[MAX_HIER][4096];
@@ -58,7 +60,7 @@ static int fail(const char *what)
 }
 
 /* dir/name's content into buf (n bytes); -1 if it cannot be read. */
-static int read_line(const char *dir, const char *name, char *buf, size_t n)
+static int read_file(const char *dir, const char *name, char *buf, size_t n)
 {
 	char p[4200];
 	snprintf(p, sizeof(p), "%s/%s", dir, name);
@@ -85,7 +87,7 @@ static int write_str(const char *dir, const char *name, const char *v)
 	return r < 0 ? -1 : 0;
 }
 
-/* mkdir CGROUP under root (a hierarchy) and open what the child writes to join. */
+/* mkdir CGROUP under root (a hierarchy) and open what the child joins it by. */
 static int make_cgroup(const char *root, const char *cgroup, bool v2, struct child_args *a)
 {
 	if (n_leaves == MAX_HIER)
@@ -102,13 +104,16 @@ static int make_cgroup(const char *root, const char *cgroup, bool v2, struct chi
 	if (!v2 && access(probe, F_OK) == 0) {
 		static const char *const f[2] = {"cpuset.cpus", "cpuset.mems"};
 		for (int i = 0; i < 2; i++)
-			if (read_line(parent, f[i], v, sizeof(v)) < 0 ||
+			if (read_file(parent, f[i], v, sizeof(v)) < 0 ||
 			    write_str(leaf, f[i], v) < 0)
 				return fail(probe);
 	}
 	snprintf(probe, sizeof(probe), "%s/tasks", leaf);
-	if (v2 || access(probe, F_OK) < 0) /* cgroup2, alone or among v1 hierarchies */
-		snprintf(probe, sizeof(probe), "%s/cgroup.procs", leaf);
+	if (v2 || access(probe, F_OK) < 0) { /* cgroup2, alone or among v1 hierarchies */
+		if ((a->v2_dir = open(leaf, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+			return fail(leaf);
+		return 0;
+	}
 	if ((a->join[a->n_join] = open(probe, O_WRONLY | O_CLOEXEC)) < 0)
 		return fail(probe);
 	a->n_join++;
@@ -149,7 +154,7 @@ static int child_main(void *data)
 	const struct child_args *a = data;
 	char proc[4096];
 
-	/* A single-threaded process moving itself takes no global lock. */
+	/* A single-threaded process moving itself into a v1 cgroup takes no global lock. */
 	for (int i = 0; i < a->n_join; i++)
 		if (write(a->join[i], "0", 1) != 1)
 			return fail("join cgroup");
@@ -200,17 +205,28 @@ int main(int argc, char **argv)
 	a.rootfs = argv[1];
 	a.argv = argc > 2 ? argv + 2 : default_argv;
 	a.n_join = 0;
+	a.v2_dir = -1;
 	if (cgroup && make_cgroups(cgroup, &a) != 0) {
 		remove_cgroups();
 		return 127;
 	}
 
+	const unsigned long ns =
+	    CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET;
 	stack = malloc(STACK_SIZE);
 	if (!stack)
 		return fail("malloc");
-	pid = clone(
-	    child_main, stack + STACK_SIZE,
-	    CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | SIGCHLD, &a);
+	if (a.v2_dir >= 0) {
+		/* Born in its cgroup2 leaf, as a runtime does it: no migration at all. */
+		struct clone_args ca = {.flags = ns | CLONE_INTO_CGROUP,
+					.exit_signal = SIGCHLD,
+					.cgroup = (unsigned long long)a.v2_dir};
+		pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
+		if (pid == 0)
+			_exit(child_main(&a));
+	} else {
+		pid = clone(child_main, stack + STACK_SIZE, ns | SIGCHLD, &a);
+	}
 	if (pid < 0) {
 		int r = fail("clone");
 		remove_cgroups();
@@ -218,6 +234,8 @@ int main(int argc, char **argv)
 	}
 	for (int i = 0; i < a.n_join; i++)
 		close(a.join[i]);
+	if (a.v2_dir >= 0)
+		close(a.v2_dir);
 	while (waitpid(pid, &status, 0) < 0) {
 		if (errno != EINTR)
 			return fail("waitpid");

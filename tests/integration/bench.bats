@@ -74,3 +74,20 @@ teardown() {
 		[ ! -e "$h/hull-test/$ID/x" ]
 	done < <(_cgroup_hierarchies)
 }
+
+@test "floor -c on a pure cgroup v2 layout: the child is born in the leaf, removed after" {
+	[[ -d /sys/fs/cgroup/unified/hull-test ]] || skip "no cgroup2 hierarchy at /sys/fs/cgroup/unified"
+	# cgroup2 on /sys/fs/cgroup, as bench/run --cgroup2 has it: in a mount
+	# namespace of the test's own
+	# shellcheck disable=SC2016 # expanded by the inner shell
+	run unshare -m --propagation private sh -c '
+		umount -R /sys/fs/cgroup && mount -t cgroup2 none /sys/fs/cgroup || exit 99
+		"$0" -c "$1" "$2" /bin/cat /proc/self/cgroup
+		echo "rc=$?"
+		[ -e "/sys/fs/cgroup$1" ] && echo "left: $1"
+		true' "$FLOOR" "$CGPATH" "$BUNDLE/rootfs"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"0::$CGPATH"* ]]
+	[[ "$output" == *"rc=0"* ]]
+	[[ "$output" != *"left:"* ]]
+}
