@@ -162,23 +162,33 @@ static int read_mounted(struct cgroup_hier **out, size_t *np)
 	return 0;
 }
 
-int cgroup_hiers(struct cgroup_hier **out, size_t *np)
+int cgroup_hiers_mounted(const struct cgroup_hier **out, size_t *np)
 {
 	if (!host.h) {
 		int r = read_mounted(&host.h, &host.n);
 		if (r < 0)
 			return r;
 	}
-	/* Where the caller is changes (the init joins its cgroups): read it every time. */
-	_cleanup_free_ char *self = NULL;
-	int r = fs_read_file("/proc/self/cgroup", 1 << 16, &self, NULL);
+	*out = host.h;
+	*np = host.n;
+	return 0;
+}
+
+int cgroup_hiers(struct cgroup_hier **out, size_t *np)
+{
+	const struct cgroup_hier *mounted;
+	int r = cgroup_hiers_mounted(&mounted, np);
 	if (r < 0)
 		return r;
-	struct cgroup_hier *v = calloc(host.n + 1, sizeof(*v));
+	/* Where the caller is changes (the init joins its cgroups): read it every time. */
+	_cleanup_free_ char *self = NULL;
+	if ((r = fs_read_file("/proc/self/cgroup", 1 << 16, &self, NULL)) < 0)
+		return r;
+	struct cgroup_hier *v = calloc(*np + 1, sizeof(*v));
 	if (!v)
 		return herr_set(ENOMEM, "out of memory");
-	for (size_t i = 0; i < host.n; i++) {
-		const struct cgroup_hier *h = &host.h[i];
+	for (size_t i = 0; i < *np; i++) {
+		const struct cgroup_hier *h = &mounted[i];
 		v[i] = (struct cgroup_hier){.mountpoint = strdup(h->mountpoint),
 					    .controllers = strdup(h->controllers),
 					    .v2 = h->v2,
@@ -189,7 +199,6 @@ int cgroup_hiers(struct cgroup_hier **out, size_t *np)
 		}
 	}
 	*out = v;
-	*np = host.n;
 	return 0;
 }
 

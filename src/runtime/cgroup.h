@@ -26,6 +26,8 @@ struct cgroup_set {
 enum cgroup_layout cgroup_detect_layout(void);
 /* Mounted hierarchies; n returned, *out freed by cgroup_hiers_free. */
 int cgroup_hiers(struct cgroup_hier **out, size_t *n);
+/* The same without the caller's place in them (own is NULL): read once per process, not freed. */
+int cgroup_hiers_mounted(const struct cgroup_hier **out, size_t *n);
 void cgroup_hiers_free(struct cgroup_hier *h, size_t n);
 
 /*

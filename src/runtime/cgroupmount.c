@@ -104,11 +104,15 @@ static const char *leaf_in(const struct create_ctx *c, const struct cgroup_hier 
 static int fill_tree(const struct create_ctx *c, const struct oci_mount *m, int tmp, bool own_ns,
 		     bool from_leaves, const char *where)
 {
-	struct cgroup_hier *hs;
+	/* The leaves say where the container is: no need to ask /proc/self/cgroup. */
+	struct cgroup_hier *with_own = NULL;
+	const struct cgroup_hier *hs;
 	size_t n;
-	int r = cgroup_hiers(&hs, &n);
+	int r = from_leaves ? cgroup_hiers_mounted(&hs, &n) : cgroup_hiers(&with_own, &n);
 	if (r < 0)
 		return r;
+	if (with_own)
+		hs = with_own;
 	for (size_t i = 0; i < n && r >= 0; i++) {
 		const char *leaf = from_leaves ? leaf_in(c, &hs[i]) : NULL;
 		if (from_leaves && !leaf)
@@ -117,7 +121,8 @@ static int fill_tree(const struct create_ctx *c, const struct oci_mount *m, int 
 		else
 			r = mount_hier(&hs[i], leaf, own_ns, m->flags, tmp, where);
 	}
-	cgroup_hiers_free(hs, n);
+	if (with_own)
+		cgroup_hiers_free(with_own, n);
 	if (r < 0)
 		return r;
 	if (m->flags & MS_RDONLY) {

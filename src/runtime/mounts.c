@@ -266,9 +266,9 @@ static void premake_mountpoints(const struct oci_config *cfg, size_t dev, int de
 {
 	for (size_t k = dev + 1; k < cfg->n_mounts; k++) {
 		const char *name = mounts_dev_entry(cfg->mounts[k].destination);
+		/* If it fails, the init makes it and says why. */
 		if (!cfg->mounts[k].bind && name)
-			mkdirat(devfd, name,
-				0755); /* if it fails, the init makes it and says why */
+			mkdirat(devfd, name, 0755);
 	}
 }
 
