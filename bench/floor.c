@@ -90,8 +90,10 @@ static int write_str(const char *dir, const char *name, const char *v)
 /* mkdir CGROUP under root (a hierarchy) and open what the child joins it by. */
 static int make_cgroup(const char *root, const char *cgroup, bool v2, struct child_args *a)
 {
-	if (n_leaves == MAX_HIER)
-		return 0;
+	if (n_leaves == MAX_HIER) {
+		errno = E2BIG;
+		return fail("more cgroup hierarchies than floor takes");
+	}
 	char *leaf = leaves[n_leaves];
 	char parent[4096], v[4096], probe[4200];
 	snprintf(leaf, sizeof(leaves[0]), "%s%s", root, cgroup);
@@ -188,7 +190,7 @@ int main(int argc, char **argv)
 {
 	static char *default_argv[] = {"/bin/true", NULL};
 	struct child_args a;
-	char *stack;
+	char *stack = NULL;
 	pid_t pid;
 	int status;
 
@@ -213,9 +215,6 @@ int main(int argc, char **argv)
 
 	const unsigned long ns =
 	    CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET;
-	stack = malloc(STACK_SIZE);
-	if (!stack)
-		return fail("malloc");
 	if (a.v2_dir >= 0) {
 		/* Born in its cgroup2 leaf, as a runtime does it: no migration at all. */
 		struct clone_args ca = {.flags = ns | CLONE_INTO_CGROUP,
@@ -225,6 +224,11 @@ int main(int argc, char **argv)
 		if (pid == 0)
 			_exit(child_main(&a));
 	} else {
+		if (!(stack = malloc(STACK_SIZE))) {
+			int r = fail("malloc");
+			remove_cgroups();
+			return r;
+		}
 		pid = clone(child_main, stack + STACK_SIZE, ns | SIGCHLD, &a);
 	}
 	if (pid < 0) {
