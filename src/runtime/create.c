@@ -38,7 +38,7 @@ void create_ctx_init(struct create_ctx *c, const struct container_opts *o)
 {
 	memset(c, 0, sizeof(*c));
 	c->o = o;
-	c->statedir_fd = c->sock = c->fifo_fd = c->pidfd = -1;
+	c->statedir_fd = c->sock = c->fifo_fd = c->pidfd = c->mntns_fd = -1;
 	c->cg_join = (struct cgroup_join){.v2_dirfd = -1};
 	for (int i = 0; i < OCI_NS_COUNT; i++)
 		c->ns_fds[i] = -1;
@@ -53,6 +53,7 @@ void create_ctx_free(struct create_ctx *c)
 	closep(&c->sock);
 	closep(&c->fifo_fd);
 	closep(&c->pidfd);
+	closep(&c->mntns_fd);
 	closep(&c->statedir_fd);
 	cgroup_set_free(&c->cg);
 	cgroup_join_close(&c->cg_join);
@@ -341,6 +342,16 @@ static pid_t clone_init(struct create_ctx *c, int child_sock)
 	if (pid < 0)
 		return herr_sys("cannot create the container's init (clone3)");
 	c->pidfd = pidfd;
+	/*
+	 * A foreground run keeps the mount namespace it made, so that the init's
+	 * exit does not unmount it all before we learn of it (see run.c). Without
+	 * it (no /proc) the init tears it down as usual.
+	 */
+	if (c->run_mode && !c->o->detach && (flags & CLONE_NEWNS)) {
+		char path[40];
+		snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)pid);
+		c->mntns_fd = open(path, O_RDONLY | O_CLOEXEC);
+	}
 	return pid;
 }
 

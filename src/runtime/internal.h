@@ -37,6 +37,7 @@ struct create_ctx {
 	int fifo_fd;		  /* exec.fifo read end, for create */
 	pid_t pid;
 	int pidfd;
+	int mntns_fd; /* foreground run: the mount namespace the init was born in */
 	int preserve_fds;
 	bool run_mode;			 /* foreground or detached run: no fifo */
 	struct hull_seccomp *seccomp;	 /* compiled linux.seccomp, or NULL */

@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -113,6 +114,37 @@ static int destroy_stopped(struct create_ctx *c)
 	return r < 0 ? r : r2;
 }
 
+static void *close_in_thread(void *fd)
+{
+	close((int)(intptr_t)fd);
+	return NULL;
+}
+
+/*
+ * The last reference to the container's mount namespace goes on a thread of
+ * its own: unmounting its filesystems (100-150 us with the default mounts)
+ * then runs on the other CPU while we remove the cgroups, instead of in the
+ * init's exit before its parent hears of it. A poststop hook may want those
+ * filesystems gone (an overlay's upper directory free again): it runs after.
+ */
+static bool release_mntns(struct create_ctx *c, pthread_t *th)
+{
+	if (c->mntns_fd < 0)
+		return false;
+	pthread_attr_t attr;
+	bool started = false;
+	if (!c->cfg->hooks[OCI_HOOK_POSTSTOP].n && pthread_attr_init(&attr) == 0) {
+		pthread_attr_setstacksize(&attr, 64 * 1024);
+		started =
+		    pthread_create(th, &attr, close_in_thread, (void *)(intptr_t)c->mntns_fd) == 0;
+		pthread_attr_destroy(&attr);
+	}
+	if (started)
+		c->mntns_fd = -1;
+	closep(&c->mntns_fd);
+	return started;
+}
+
 int container_run(const struct container_opts *o, int *exit_status)
 {
 	*exit_status = 0;
@@ -165,7 +197,11 @@ int container_run(const struct container_opts *o, int *exit_status)
 		    !(c.cfg->linux.ns[OCI_NS_PID].present && !c.cfg->linux.ns[OCI_NS_PID].path))
 			cgroup_signal_all(c.cg.leaves, SIGKILL);
 		c.pid = 0;
+		pthread_t th;
+		bool th_started = release_mntns(&c, &th);
 		int r2 = destroy_stopped(&c);
+		if (th_started)
+			pthread_join(th, NULL);
 		if (r >= 0)
 			r = r2;
 	}

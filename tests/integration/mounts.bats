@@ -484,3 +484,45 @@ lacks_opt() {
 	mountinfo_of /proc
 	[ "$MI_FSTYPE" = proc ]
 }
+
+# An overlay mounted in the container, on upper and work directories of a host
+# tmpfs: while its superblock lives, another overlay with index=on refuses them
+# (EBUSY), which is how a user notices a container's mounts outliving it.
+overlay_in_container() {
+	host_tmpfs "$TEST_DIR/ov"
+	mkdir "$TEST_DIR/ov/lower" "$TEST_DIR/ov/upper" "$TEST_DIR/ov/work" "$TEST_DIR/ov/again"
+	add_mount /mnt/ov overlay overlay "lowerdir=$TEST_DIR/ov/lower" \
+		"upperdir=$TEST_DIR/ov/upper" "workdir=$TEST_DIR/ov/work"
+}
+
+mount_overlay_again() {
+	mount -t overlay overlay -o "lowerdir=$TEST_DIR/ov/lower,upperdir=$TEST_DIR/ov/upper,workdir=$TEST_DIR/ov/work,index=on" \
+		"$TEST_DIR/ov/again"
+}
+
+@test "the container's filesystems are released when run returns" {
+	overlay_in_container
+	run_in_container sh -c 'echo written >/mnt/ov/f'
+	[ "$status" -eq 0 ]
+	mount_overlay_again
+	HOST_MOUNTS+=("$TEST_DIR/ov/again")
+	[ "$(cat "$TEST_DIR/ov/again/f")" = written ]
+}
+
+@test "a poststop hook of run finds the container's filesystems released" {
+	overlay_in_container
+	cat >"$TEST_DIR/poststop" <<-EOF
+		#!/bin/sh
+		if mount -t overlay overlay -o "lowerdir=$TEST_DIR/ov/lower,upperdir=$TEST_DIR/ov/upper,workdir=$TEST_DIR/ov/work,index=on" "$TEST_DIR/ov/again"; then
+			cat "$TEST_DIR/ov/again/f" >"$TEST_DIR/poststop.out"
+			umount "$TEST_DIR/ov/again"
+		else
+			echo busy >"$TEST_DIR/poststop.out"
+		fi
+	EOF
+	chmod 755 "$TEST_DIR/poststop"
+	update_config '.hooks.poststop = [{path: $p}]' --arg p "$TEST_DIR/poststop"
+	run_in_container sh -c 'echo written >/mnt/ov/f'
+	[ "$status" -eq 0 ]
+	[ "$(cat "$TEST_DIR/poststop.out")" = written ]
+}
