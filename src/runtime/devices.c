@@ -126,9 +126,13 @@ static const char *const links[][2] = {
 
 static int make_links(int dev)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(links); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(links); i++) {
+		/* As runc: no /dev/core dangling where the kernel has no /proc/kcore. */
+		if (!strcmp(links[i][1], "core") && access(links[i][0], F_OK) < 0)
+			continue;
 		if (symlinkat(links[i][0], dev, links[i][1]) < 0 && errno != EEXIST)
 			return herr_sys("cannot create /dev/%s", links[i][1]);
+	}
 	return 0;
 }
 

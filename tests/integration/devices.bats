@@ -87,6 +87,16 @@ check_dev() {
 	[ "${lines[4]}" = fd-ok ]
 }
 
+@test "/dev/core links to /proc/kcore only where the kernel has one" {
+	run_in_container sh -c 'readlink /dev/core || echo no-core'
+	[ "$status" -eq 0 ]
+	if [[ -e /proc/kcore ]]; then
+		[ "$output" = /proc/kcore ]
+	else
+		[ "$output" = no-core ]
+	fi
+}
+
 @test "/dev holds only the devices asked for" {
 	run_in_container ls /dev
 	[ "$status" -eq 0 ]
