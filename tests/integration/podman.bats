@@ -226,3 +226,111 @@ prun() {
 	run in_peer_ns iptables -t nat -S
 	[[ "$output" != *18080* ]]
 }
+
+@test "podman: --init, --hostname, --tmpfs, --shm-size and --sysctl" {
+	local script='hostname; grep " /t " /proc/mounts; stat -c %a /t; grep " /dev/shm " /proc/mounts; cat /proc/sys/kernel/msgmax; tr "\0" " " </proc/1/cmdline'
+	run prun --rm --init --hostname box --tmpfs /t:size=1m,mode=1700 --shm-size 2m \
+		--sysctl kernel.msgmax=4096 "$IMAGE" sh -c "$script"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = box ]
+	[[ "${lines[1]}" == "tmpfs /t tmpfs rw,nosuid,nodev,"*"size=1024k,mode=1700 0 0" ]]
+	[ "${lines[2]}" = 1700 ]
+	[[ "${lines[3]}" == *"size=2048k"* ]]
+	[ "${lines[4]}" = 4096 ]
+	[[ "${lines[5]}" == "/run/podman-init -- sh -c "* ]]
+}
+
+@test "podman: --privileged has every capability, the host's devices and a writable /sys" {
+	run prun --rm --privileged "$IMAGE" sh -c 'grep -E "CapEff|Seccomp:" /proc/self/status
+		grep " /sys " /proc/mounts; ls /dev'
+	[ "$status" -eq 0 ]
+	local bnd
+	bnd=$(awk '/CapBnd/ {print $2}' /proc/self/status)
+	[ "${lines[0]}" = "CapEff:	$bnd" ]
+	[ "${lines[1]}" = "Seccomp:	0" ]
+	[[ "${lines[2]}" == "sysfs /sys sysfs rw,"* ]]
+	[[ " ${lines[*]} " == *" kmsg "* ]]
+}
+
+@test "podman: --device, --device-cgroup-rule and --uidmap" {
+	[ -c /dev/fuse ] || skip "the host has no /dev/fuse"
+	run prun --rm --device /dev/fuse --device-cgroup-rule 'c 1:11 r' "$IMAGE" \
+		sh -c 'ls -l /dev/fuse; cat /sys/fs/cgroup/devices/devices.list 2>/dev/null | sort'
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == "crw"*" 10, "*"229 "*"/dev/fuse" ]]
+	if [[ -d /sys/fs/cgroup/devices ]]; then
+		[[ " ${lines[*]} " == *" c 10:229 rwm "* ]]
+		[[ " ${lines[*]} " == *" c 1:11 r "* ]]
+	fi
+	run prun --rm --uidmap 0:100000:65536 --gidmap 0:100000:65536 "$IMAGE" \
+		sh -c 'cat /proc/self/uid_map; id -u; stat -c %u /bin/busybox'
+	[ "$status" -eq 0 ]
+	[ "$(echo ${lines[0]})" = "0 100000 65536" ]
+	[ "${lines[1]}" = 0 ]
+	[ "${lines[2]}" = 0 ]
+}
+
+@test "podman: exec with -u -w -e, -t, -i, -d, --privileged, and a missing command" {
+	prun -d --name "$NAME" "$IMAGE" sleep 100 >/dev/null
+	run pm exec -u 1000:1000 -w /tmp -e X=1 "$NAME" sh -c 'echo "$(id -u):$(id -g) $(pwd) $X"'
+	[ "$output" = "1000:1000 /tmp 1" ]
+	run pm exec -t "$NAME" tty </dev/null
+	[[ "$output" == /dev/pts/* ]]
+	run in_peer_ns bash -c 'echo piped | podman --runtime "$1" exec -i "$2" cat' _ "$HULL" "$NAME"
+	[ "$output" = piped ]
+	pm exec -d "$NAME" sh -c 'echo detached >/tmp/d' >/dev/null
+	local i
+	for ((i = 0; i < 50; i++)); do
+		run pm exec "$NAME" cat /tmp/d
+		[ "$output" = detached ] && break
+		sleep 0.1
+	done
+	[ "$output" = detached ]
+	run pm exec --privileged "$NAME" awk '/CapEff/ {print $2}' /proc/self/status
+	[ "$output" = "$(awk '/CapBnd/ {print $2}' /proc/self/status)" ]
+	run -127 pm exec "$NAME" /nonexistent
+	[[ "$output" == *"/nonexistent"* ]]
+	pm rm -f -t 0 "$NAME" >/dev/null
+}
+
+@test "podman: kill -s, wait, restart, and stop escalating to SIGKILL" {
+	prun -d --name "$NAME" "$IMAGE" sh -c 'echo start; trap "echo usr1" USR1
+		trap "exit 9" TERM; while :; do sleep 0.1; done' >/dev/null
+	sleep 0.3
+	pm kill -s USR1 "$NAME" >/dev/null
+	sleep 0.3
+	pm kill -s TERM "$NAME" >/dev/null
+	run pm wait "$NAME"
+	[ "$output" = 9 ]
+	run pm logs "$NAME"
+	[ "$output" = $'start\nusr1' ]
+	pm restart -t 0 "$NAME" >/dev/null
+	run pm inspect -f '{{.State.Status}}' "$NAME"
+	[ "$output" = running ]
+	pm rm -f -t 0 "$NAME" >/dev/null
+	# a process that ignores SIGTERM is killed once the stop timeout is up
+	prun -d --name "$NAME" "$IMAGE" sh -c 'trap "" TERM; while :; do sleep 0.1; done' >/dev/null
+	run pm stop -t 1 "$NAME"
+	[ "$status" -eq 0 ]
+	run pm inspect -f '{{.State.Status}} {{.State.ExitCode}}' "$NAME"
+	[ "$output" = "exited 137" ]
+	pm rm "$NAME" >/dev/null
+}
+
+@test "podman: healthcheck run, top and cp" {
+	prun -d --name "$NAME" --health-cmd 'test -e /tmp/ok' "$IMAGE" sleep 100 >/dev/null 2>&1
+	run pm healthcheck run "$NAME"
+	[ "$status" -eq 1 ]
+	pm exec "$NAME" touch /tmp/ok
+	run pm healthcheck run "$NAME"
+	[ "$status" -eq 0 ]
+	run pm top "$NAME" args
+	[[ "$output" == *"sleep 100"* ]]
+	echo copied-in >"$PM_DIR/cp-in"
+	pm cp "$PM_DIR/cp-in" "$NAME:/tmp/x"
+	run pm exec "$NAME" cat /tmp/x
+	[ "$output" = copied-in ]
+	pm cp "$NAME:/tmp/x" "$PM_DIR/cp-out"
+	[ "$(cat "$PM_DIR/cp-out")" = copied-in ]
+	pm rm -f -t 0 "$NAME" >/dev/null
+}
