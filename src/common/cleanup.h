@@ -10,12 +10,14 @@ static inline void freep(void *p)
 {
 	free(*(void **)p);
 }
+/* Also what `closep(&fd)` means in code: closed, and -1, so never closed twice. */
 static inline void closep(int *fd)
 {
 	if (*fd >= 0) {
 		int saved = errno;
 		close(*fd);
 		errno = saved;
+		*fd = -1;
 	}
 }
 static inline void fclosep(FILE **f)

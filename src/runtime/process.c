@@ -137,6 +137,36 @@ static int set_limits(const struct oci_process *p)
 	return 0;
 }
 
+/*
+ * capset() later can only keep what we hold now: a capability asked for that
+ * we lack (not in the host's bounding set, say) fails here, before READY, so
+ * that `create` says so rather than a started container dying at once.
+ */
+static int check_caps(const struct oci_caps *caps)
+{
+	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct d[2];
+	if (syscall(SYS_capget, &h, d) < 0)
+		return herr_sys("capget");
+	uint64_t have = (uint64_t)d[1].permitted << 32 | d[0].permitted;
+	static const char *const set_names[] = {"permitted", "effective"};
+	const uint64_t sets[] = {caps->permitted, caps->effective};
+	for (int s = 0; s < 2; s++) {
+		for (uint64_t missing = sets[s] & ~have; missing; missing &= missing - 1) {
+			int cap = __builtin_ctzll(missing);
+			/* One this kernel does not know: capset() ignores it, and so do we. */
+			if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) < 0 && errno == EINVAL)
+				continue;
+			return herr_set(
+			    EPERM,
+			    "process.capabilities.%s: %s cannot be granted: the runtime "
+			    "does not hold it (not in this host's bounding set?)",
+			    set_names[s], oci_cap_name(cap) ? oci_cap_name(cap) : "?");
+		}
+	}
+	return 0;
+}
+
 int process_prepare(struct create_ctx *c, char **exe_out, char ***env_out)
 {
 	const struct oci_process *p = c->cfg->process;
@@ -157,6 +187,8 @@ int process_prepare(struct create_ctx *c, char **exe_out, char ***env_out)
 	if (r < 0)
 		return r;
 	if ((r = set_limits(p)) < 0)
+		return r;
+	if ((r = check_caps(&p->caps)) < 0)
 		return r;
 	const struct oci_linux *l = &c->cfg->linux;
 	if (l->has_personality && personality(l->personality) < 0)

@@ -208,6 +208,31 @@ status_field() {
 	[[ "$output" == *chown-failed* ]]
 }
 
+@test "capabilities the runtime does not hold fail create and run, naming one" {
+	update_config '.process.capabilities.permitted += ["CAP_NET_ADMIN"] |
+		.process.capabilities.effective += ["CAP_NET_ADMIN"] |
+		.process.capabilities.bounding += ["CAP_NET_ADMIN"]'
+	local m
+	for m in create run; do
+		run setpriv --bounding-set -net_admin -- "$HULL" --root "$ROOT" "$m" \
+			--bundle "$BUNDLE" "$ID" </dev/null
+		[ "$status" -ne 0 ]
+		[[ "$output" == *"process.capabilities.permitted: CAP_NET_ADMIN cannot be granted"* ]]
+		assert_no_leftovers
+	done
+}
+
+@test "an error past start goes to the container's stderr" {
+	mkdir -m 700 "$BUNDLE/rootfs/private"
+	update_config '.process.user = {uid: 1000, gid: 1000} | .process.cwd = "/private"'
+	set_args true
+	create_container
+	hull start "$ID"
+	wait_for_status "$ID" stopped
+	[[ "$(cat "$CTR_LOG")" == *"process.cwd: /private (as uid 1000): Permission denied"* ]]
+	hull delete "$ID"
+}
+
 @test "noNewPrivileges true" {
 	update_config '.process.noNewPrivileges = true'
 	run_in_container cat /proc/self/status
