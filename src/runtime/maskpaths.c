@@ -60,7 +60,8 @@ static int mask(int rootfd, int *nullfd, const char *path, const char *where)
 		return herr_sys("%s: stat %s", where, path);
 	_cleanup_close_ int mfd = -1;
 	if (S_ISDIR(st.st_mode)) {
-		mfd = mounts_new_fs("tmpfs", "tmpfs", "size=0", MS_RDONLY, where);
+		/* Read-only and empty; no size, so /proc/mounts reads as under runc. */
+		mfd = mounts_new_fs("tmpfs", "tmpfs", NULL, MS_RDONLY, where);
 	} else {
 		if (*nullfd < 0 && (*nullfd = open_null(rootfd)) < 0)
 			return *nullfd;

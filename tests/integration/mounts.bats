@@ -448,9 +448,12 @@ lacks_opt() {
 	update_config '.root.readonly = false'
 	run_in_container sh -c 'echo "[$(cat /etc/secret)]"; echo "[$(ls -A /etc/secretdir)]"
 		echo overwritten >/etc/secret; echo "[$(cat /etc/secret)]"
-		touch /etc/secretdir/new 2>&1 || echo dir-write-failed'
+		touch /etc/secretdir/new 2>&1 || echo dir-write-failed
+		grep " /etc/secretdir " /proc/mounts'
 	[ "$status" -eq 0 ]
 	[ "${lines[0]}" = "[]" ]
+	# an empty read-only tmpfs, with the options runc gives it (no size=)
+	[[ "${lines[-1]}" == "tmpfs /etc/secretdir tmpfs ro,"* && "${lines[-1]}" != *size=* ]]
 	[ "${lines[1]}" = "[]" ]
 	# Writes to a masked file vanish.
 	[ "${lines[2]}" = "[]" ]
