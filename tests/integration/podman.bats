@@ -63,6 +63,7 @@ teardown() {
 		echo "${output:-}"
 	fi
 	pm rm -f -t 0 "$NAME" >/dev/null 2>&1 || true
+	pm pod rm -f -t 0 "p$NAME" >/dev/null 2>&1 || true
 	# a test must leave no container behind in podman, nor in the runtime
 	run pm ps -aq
 	[ -z "$output" ] || {
@@ -333,4 +334,23 @@ prun() {
 	pm cp "$NAME:/tmp/x" "$PM_DIR/cp-out"
 	[ "$(cat "$PM_DIR/cp-out")" = copied-in ]
 	pm rm -f -t 0 "$NAME" >/dev/null
+}
+
+@test "podman: a pod's containers join its namespaces (as a Kubernetes pod's do)" {
+	# podman's infra container holds the namespaces; the others join them by path
+	pm pod create --name "p$NAME" --share net,ipc,uts,pid --network none \
+		--infra-image "$IMAGE" --infra-command "sleep 1000" \
+		--cgroup-parent "/hull-test/$PM_CG" >/dev/null
+	pm pod start "p$NAME" >/dev/null
+	pm run -d --pod "p$NAME" --name "$NAME" "$IMAGE" sleep 100 >/dev/null
+	local ns='for n in net ipc uts pid; do readlink /proc/self/ns/$n; done'
+	run pm exec "$NAME" sh -c "$ns"
+	local first=$output
+	run pm run --rm --pod "p$NAME" "$IMAGE" sh -c "$ns; hostname; ps -o args | grep -cx 'sleep 100'"
+	[ "$status" -eq 0 ]
+	[ "$(head -n 4 <<<"$output")" = "$first" ]
+	[ "${lines[4]}" = "p$NAME" ]
+	[ "${lines[5]}" = 1 ]
+	run pm pod rm -f -t 0 "p$NAME"
+	[ "$status" -eq 0 ]
 }
