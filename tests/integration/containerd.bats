@@ -142,3 +142,58 @@ runtime_state() {
 	run cctr task exec --exec-id e2 "$NAME" dd if=/dev/zero of=/dev/null bs=8M count=1
 	[ "$status" -eq 0 ]
 }
+
+@test "containerd: --read-only, --cap-add/--cap-drop, --allow-new-privs and a read-only bind" {
+	run crun_ --rm --read-only "$IMAGE" "$NAME" sh -c 'touch /x 2>&1; touch /tmp/y 2>&1 || true'
+	[[ "${lines[0]}" == *"Read-only file system"* ]]
+	run crun_ --rm --cap-add CAP_NET_ADMIN --cap-drop CAP_CHOWN "$IMAGE" "$NAME" \
+		awk '/CapEff|NoNewPrivs/ {print $2}' /proc/self/status
+	local eff=$((16#${lines[0]}))
+	[ $((eff >> 12 & 1)) -eq 1 ] # CAP_NET_ADMIN
+	[ $((eff & 1)) -eq 0 ]       # CAP_CHOWN
+	[ "${lines[1]}" = 1 ]
+	run crun_ --rm --allow-new-privs "$IMAGE" "$NAME" awk '/NoNewPrivs/ {print $2}' /proc/self/status
+	[ "$output" = 0 ]
+	local d="$CD_DIR/bind-$BATS_TEST_NUMBER"
+	mkdir -p "$d"
+	echo host >"$d/f"
+	run crun_ --rm --mount "type=bind,src=$d,dst=/m,options=rbind:ro" "$IMAGE" "$NAME" \
+		sh -c 'cat /m/f; touch /m/g 2>&1'
+	[ "${lines[0]}" = host ]
+	[[ "${lines[1]}" == *"Read-only file system"* ]]
+	[ ! -e "$d/g" ]
+}
+
+@test "containerd: --cpus, --seccomp, --with-ns (joining a task's network) and --uidmap" {
+	crun_ -d --cpus 0.5 --seccomp "$IMAGE" "$NAME" sleep 600 >/dev/null
+	local f="/sys/fs/cgroup/cpu/hull-test/$CD_CG/$NAME/cpu.cfs_quota_us"
+	[ -f /sys/fs/cgroup/cpu/cgroup.procs ] || f="/sys/fs/cgroup/hull-test/$CD_CG/$NAME/cpu.max"
+	[[ "$(cat "$f")" == 50000* ]]
+	run cctr task exec --exec-id e1 "$NAME" grep Seccomp: /proc/self/status
+	[ "$output" = "Seccomp:	2" ]
+	# a second container joins the first one's network namespace by path, as
+	# Kubernetes' containers join their pod sandbox's
+	local pid net
+	pid=$(cctr task ls | awk -v n="$NAME" '$1 == n {print $2}')
+	net=$(in_peer_ns readlink "/proc/$pid/ns/net")
+	run cctr run --runc-binary "$HULL" --cgroup "/hull-test/$CD_CG/${NAME}b" --rm \
+		--with-ns "network:/proc/$pid/ns/net" "$IMAGE" "${NAME}b" readlink /proc/self/ns/net
+	[ "$output" = "$net" ]
+	run cctr run --runc-binary "$HULL" --cgroup "/hull-test/$CD_CG/${NAME}c" --rm \
+		--uidmap 0:100000:65536 --gidmap 0:100000:65536 "$IMAGE" "${NAME}c" \
+		sh -c 'cat /proc/self/uid_map; id -u'
+	[ "$(echo ${lines[0]})" = "0 100000 65536" ]
+	[ "${lines[1]}" = 0 ]
+}
+
+@test "containerd: exec as another user in another directory; task ps" {
+	crun_ -d "$IMAGE" "$NAME" sleep 600 >/dev/null
+	run cctr task exec --exec-id e1 --user 1000:1000 --cwd /tmp "$NAME" \
+		sh -c 'echo "$(id -u) $(pwd)"; grep CapEff /proc/self/status'
+	[ "${lines[0]}" = "1000 /tmp" ]
+	[ "${lines[1]}" = "CapEff:	0000000000000000" ]
+	run cctr task exec --exec-id e2 "$NAME" sh -c 'exit 5'
+	[ "$status" -eq 5 ]
+	run cctr task ps "$NAME"
+	[ "${#lines[@]}" -eq 2 ] # the header and the task's process
+}
