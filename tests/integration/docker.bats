@@ -136,3 +136,64 @@ drun() {
 		[[ "$output" == *"process.capabilities.permitted: CAP_"*" cannot be granted"* ]]
 	fi
 }
+
+@test "docker: --init, -h, --tmpfs, --shm-size, --sysctl, --oom-score-adj, --device" {
+	local script='hostname; grep -E " /t | /dev/shm " /proc/mounts | cut -d" " -f2-4
+		cat /proc/sys/kernel/msgmax /proc/self/oom_score_adj; ls /dev/fuse 2>&1
+		tr "\0" " " </proc/1/cmdline'
+	local dev=()
+	[ -c /dev/fuse ] && dev=(--device /dev/fuse)
+	run drun --rm --init -h box --tmpfs /t:size=1m --shm-size 2m --sysctl kernel.msgmax=4096 \
+		--oom-score-adj 300 "${dev[@]}" "$IMAGE" sh -c "$script"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = box ]
+	[ "${lines[1]}" = "/dev/shm tmpfs rw,nosuid,nodev,noexec,relatime,size=2048k" ]
+	[[ "${lines[2]}" == "/t tmpfs rw,nosuid,nodev,noexec,relatime,size=1024k"* ]]
+	[ "${lines[3]}" = 4096 ]
+	[ "${lines[4]}" = 300 ]
+	if [ -c /dev/fuse ]; then [ "${lines[5]}" = /dev/fuse ]; fi
+	[[ "${lines[6]}" == "/sbin/docker-init -- sh -c "* ]]
+}
+
+@test "docker: resources land in the cgroups, --read-only with --user and --group-add" {
+	drun -d --name "$NAME" --memory 64m --cpus 0.5 --pids-limit 20 --cpuset-cpus 0 \
+		"$IMAGE" sleep 600 >/dev/null
+	local id cg
+	id=$(dk inspect -f '{{.Id}}' "$NAME")
+	if [ -f /sys/fs/cgroup/memory/cgroup.procs ]; then
+		cg=/sys/fs/cgroup
+		[ "$(cat "$cg/memory/hull-test/$DK_CG/$id/memory.limit_in_bytes")" = 67108864 ]
+		[ "$(cat "$cg/cpu/hull-test/$DK_CG/$id/cpu.cfs_quota_us")" = 50000 ]
+		[ "$(cat "$cg/pids/hull-test/$DK_CG/$id/pids.max")" = 20 ]
+		[ "$(cat "$cg/cpuset/hull-test/$DK_CG/$id/cpuset.cpus")" = 0 ]
+	else
+		cg=/sys/fs/cgroup/hull-test/$DK_CG/$id
+		[ "$(cat "$cg/memory.max")" = 67108864 ]
+		[ "$(cat "$cg/pids.max")" = 20 ]
+	fi
+	dk rm -f "$NAME" >/dev/null
+	run drun --rm --read-only --user 1000:1000 --group-add 10 -w /tmp "$IMAGE" \
+		sh -c 'id -u; id -G; pwd; touch /x 2>&1'
+	[ "${lines[0]}" = 1000 ]
+	[ "${lines[1]}" = "1000 10" ]
+	[ "${lines[2]}" = /tmp ]
+	[[ "${lines[3]}" == *"Read-only file system"* ]]
+}
+
+@test "docker: exec -u -w -e, kill -s, wait and restart" {
+	drun -d --name "$NAME" "$IMAGE" sh -c 'echo start; trap "echo usr1" USR1
+		trap "exit 7" TERM; while :; do sleep 0.1; done' >/dev/null
+	run dk exec -u 1000 -w /tmp -e X=1 "$NAME" sh -c 'echo "$(id -u) $(pwd) $X"'
+	[ "$output" = "1000 /tmp 1" ]
+	sleep 0.3
+	dk kill -s USR1 "$NAME" >/dev/null
+	sleep 0.3
+	dk kill -s TERM "$NAME" >/dev/null
+	run dk wait "$NAME"
+	[ "$output" = 7 ]
+	run dk logs "$NAME"
+	[ "$output" = $'start\nusr1' ]
+	dk restart -t 1 "$NAME" >/dev/null
+	[ "$(dk inspect -f '{{.State.Status}}' "$NAME")" = running ]
+	dk rm -f "$NAME" >/dev/null
+}
