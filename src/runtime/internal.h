@@ -26,6 +26,7 @@ struct create_ctx {
 	bool cg_joined;	      /* in the init: done */
 	bool *deferred;	      /* in the init: mounts put off until the cgroups are joined */
 	bool masks_done;      /* in the init: sysctls, masked and read-only paths applied */
+	bool cwd_entered;     /* in the init: process.cwd entered with the runtime's rights */
 	int *premade;	      /* per mount: a filesystem the parent made for it, or -1 */
 	bool devices_premade; /* and the /dev one has the nodes and links in it */
 	bool cgm_by_parent;   /* mounts[cgm_index] (cgroup) is built by the parent, attached late */

@@ -181,7 +181,13 @@ int process_prepare(struct create_ctx *c, char **exe_out, char ***env_out)
 			return herr_set(ENOMEM, "out of memory");
 	}
 	*env_out = env;
-	if (chdir(p->cwd) < 0)
+	/*
+	 * As runc: the cwd is entered now, with our privileges, and that is the
+	 * process's cwd even if its user could not enter it (WORKDIR /root with
+	 * USER nobody). Refused to us, the process's user tries once it is set.
+	 */
+	c->cwd_entered = chdir(p->cwd) == 0;
+	if (!c->cwd_entered && errno != EACCES && errno != EPERM)
 		return herr_sys("process.cwd: %s", p->cwd);
 	int r = find_exe(p->args[0], env, exe_out);
 	if (r < 0)
@@ -304,7 +310,7 @@ int process_finalize(struct create_ctx *c)
 		return r;
 	prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
 	umask(u->has_umask ? u->umask : 022);
-	if (chdir(p->cwd) < 0)
+	if (!c->cwd_entered && chdir(p->cwd) < 0)
 		return herr_sys("process.cwd: %s (as uid %u)", p->cwd, u->uid);
 	if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return herr_sys("process.noNewPrivileges");

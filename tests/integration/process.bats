@@ -222,14 +222,29 @@ status_field() {
 	done
 }
 
-@test "an error past start goes to the container's stderr" {
+@test "a cwd only root may enter is still the process's cwd (as runc)" {
 	mkdir -m 700 "$BUNDLE/rootfs/private"
 	update_config '.process.user = {uid: 1000, gid: 1000} | .process.cwd = "/private"'
+	run_in_container sh -c 'pwd; id -u; ls . 2>&1 || echo cannot-list'
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = /private ]
+	[ "${lines[1]}" = 1000 ]
+	[[ "$output" == *cannot-list* ]]
+}
+
+@test "an error past start goes to the container's stderr" {
+	# a user namespace that does not map the process's uid: setresuid fails
+	# after start, when there is no runtime left to tell
+	bundle_world_traversable
+	update_config '.linux.namespaces += [{type: "user"}]
+		| .linux.uidMappings = [{containerID: 0, hostID: 100000, size: 1000}]
+		| .linux.gidMappings = [{containerID: 0, hostID: 100000, size: 65536}]
+		| .process.user = {uid: 5000, gid: 5000}'
 	set_args true
 	create_container
 	hull start "$ID"
 	wait_for_status "$ID" stopped
-	[[ "$(cat "$CTR_LOG")" == *"process.cwd: /private (as uid 1000): Permission denied"* ]]
+	[[ "$(cat "$CTR_LOG")" == *"process.user.uid: 5000: Invalid argument"* ]]
 	hull delete "$ID"
 }
 
