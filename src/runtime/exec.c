@@ -571,7 +571,13 @@ static int spawn(struct exec_ctx *x)
 			x->sock = sv[1];
 			child_main(x);
 		}
-		if (pid < 0)
+		/* A PID namespace whose init has begun to exit takes no one new. */
+		if (pid < 0 && errno == ENOMEM && x->ns_fds[OCI_NS_PID] >= 0)
+			r = herr_set(ESRCH,
+				     "cannot exec in container \"%s\": its init is exiting "
+				     "(its PID namespace takes no new process)",
+				     x->o->id);
+		else if (pid < 0)
 			r = herr_sys("cannot create the process (clone3)");
 		x->pid = pid;
 		x->pidfd = pidfd;

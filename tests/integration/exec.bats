@@ -436,6 +436,27 @@ userns_config() {
 	[ "$status" -ne 0 ]
 }
 
+@test "exec: into a container whose init is exiting fails clearly" {
+	start_ctr
+	# A foreground exec, then stopped: when the init is killed, the exec's
+	# process is a zombie its stopped parent cannot reap, and the init waits in
+	# its exit for it; the PID namespace takes no new process meanwhile.
+	"$HULL" --root "$ROOT" exec "$ID" sleep 600 </dev/null >/dev/null 2>&1 3>&- &
+	local exec_pid=$! i
+	for ((i = 0; i < 100; i++)); do
+		[ "$(hull ps -f json "$ID" | jq length)" -eq 2 ] && break
+		sleep 0.05
+	done
+	kill -STOP "$exec_pid"
+	kill -KILL "$INIT_PID"
+	sleep 0.2
+	run hull exec "$ID" true
+	kill -CONT "$exec_pid"
+	wait "$exec_pid" || true
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"cannot exec in container \"$ID\": its init is exiting"* ]]
+}
+
 @test "exec: into a paused container fails, --ignore-paused goes ahead" {
 	start_ctr
 	run hull pause "$ID"
