@@ -45,6 +45,7 @@ static const char *const mount_options[] = {
     "rsuid",	      "rnodev",	      "rdev",	     "rnoexec",	    "rexec",	     "rnodiratime",
     "rdiratime",      "rrelatime",    "rnorelatime", "rnoatime",    "ratime",	     "rstrictatime",
     "rnostrictatime", "rnosymfollow", "rsymfollow",  "tmpcopyup",   "idmap",	     "ridmap",
+    "nosymfollow",    "symfollow",    "acl",	     "noacl",
 };
 
 static const char *const namespaces[] = {

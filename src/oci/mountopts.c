@@ -17,6 +17,9 @@
 #ifndef MS_LAZYTIME
 #define MS_LAZYTIME (1 << 25)
 #endif
+#ifndef MS_NOSYMFOLLOW
+#define MS_NOSYMFOLLOW 256
+#endif
 #ifndef MOUNT_ATTR_NOSYMFOLLOW
 #define MOUNT_ATTR_NOSYMFOLLOW 0x00200000
 #endif
@@ -71,6 +74,8 @@ static const struct opt opts[] = {
     {"noiversion", OPT_CLEAR, MS_I_VERSION},
     {"silent", OPT_FLAG, MS_SILENT},
     {"loud", OPT_CLEAR, MS_SILENT},
+    {"nosymfollow", OPT_FLAG, MS_NOSYMFOLLOW},
+    {"symfollow", OPT_CLEAR, MS_NOSYMFOLLOW},
     {"bind", OPT_BIND, 0},
     {"rbind", OPT_BIND, 1},
     {"shared", OPT_PROPAG, MS_SHARED},

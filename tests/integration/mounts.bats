@@ -249,6 +249,36 @@ lacks_opt() {
 	lacks_opt "$MI_OPTS" noexec
 }
 
+@test "mount options nosymfollow and symfollow, acl and noacl (as runc takes them)" {
+	update_config '.root.readonly = false'
+	host_tmpfs "$TEST_DIR/src"
+	ln -s /etc "$TEST_DIR/src/link"
+	add_mount /mnt/nosym tmpfs tmpfs nosymfollow
+	add_mount /mnt/sym tmpfs tmpfs nosymfollow symfollow
+	add_mount /mnt/bind bind "$TEST_DIR/src" rbind nosymfollow
+	add_mount /mnt/acl tmpfs tmpfs acl
+	add_mount /mnt/noacl tmpfs tmpfs noacl
+	run_in_container sh -c 'cat /proc/self/mountinfo
+		ls /mnt/bind/link/ >/dev/null 2>&1 || echo bind-link-refused'
+	[ "$status" -eq 0 ]
+	[[ "$output" == *bind-link-refused* ]]
+	mountinfo_of /mnt/nosym
+	has_opt "$MI_OPTS" nosymfollow
+	mountinfo_of /mnt/sym
+	lacks_opt "$MI_OPTS" nosymfollow
+	mountinfo_of /mnt/bind
+	has_opt "$MI_OPTS" nosymfollow
+	mountinfo_of /mnt/acl
+	[ "$MI_FSTYPE" = tmpfs ]
+	mountinfo_of /mnt/noacl
+	[ "$MI_FSTYPE" = tmpfs ]
+	run hull features
+	local o
+	for o in nosymfollow symfollow acl noacl; do
+		jq -e --arg o "$o" '.mountOptions | index($o)' <<<"$output" >/dev/null
+	done
+}
+
 @test "mount options relatime noatime strictatime show in mountinfo" {
 	add_mount /mnt/relatime tmpfs tmpfs relatime
 	add_mount /mnt/noatime tmpfs tmpfs noatime
