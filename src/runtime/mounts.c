@@ -207,6 +207,7 @@ static int bind_tree(struct create_ctx *c, size_t i, const struct oci_mount *m, 
 }
 
 int mounts_cgroup(struct create_ctx *c, const struct oci_mount *m, int rootfd, const char *where);
+int mounts_copyup(int rootfd, const char *dest, int mfd, const char *where); /* copyup.c */
 
 static int do_mount(struct create_ctx *c, size_t i, int rootfd, const char *where)
 {
@@ -230,6 +231,12 @@ static int do_mount(struct create_ctx *c, size_t i, int rootfd, const char *wher
 	}
 	if (mfd < 0)
 		return mfd;
+	/* As runc: only a tmpfs copies up. */
+	if (m->tmpcopyup && !m->bind && !strcmp(type, "tmpfs")) {
+		int r = mounts_copyup(rootfd, m->destination, mfd, where);
+		if (r < 0)
+			return r;
+	}
 	if (m->rec_attr_set || m->rec_attr_clr) {
 		struct mount_attr a = {.attr_set = m->rec_attr_set, .attr_clr = m->rec_attr_clr};
 		if (mount_setattr(mfd, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof(a)) < 0)

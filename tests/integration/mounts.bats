@@ -279,6 +279,48 @@ lacks_opt() {
 	done
 }
 
+@test "tmpcopyup: a tmpfs starts with a copy of what its mount point held" {
+	local d="$BUNDLE/rootfs/data"
+	mkdir -p "$d/sub"
+	echo hello >"$d/f"
+	chown 1000:1000 "$d/f"
+	chmod 640 "$d/f"
+	echo deep >"$d/sub/g"
+	ln -s /etc/hostname "$d/link"
+	mkfifo "$d/fifo"
+	add_mount /data tmpfs tmpfs tmpcopyup size=1m
+	add_mount /empty tmpfs tmpfs tmpcopyup
+	update_config '.process.capabilities.effective += ["CAP_DAC_OVERRIDE"]
+		| .process.capabilities.permitted += ["CAP_DAC_OVERRIDE"]
+		| .process.capabilities.bounding += ["CAP_DAC_OVERRIDE"]'
+	run_in_container sh -c 'grep -E " /data | /empty " /proc/mounts | cut -d" " -f2,3
+		stat -c "%n %u:%g %a %F" /data/f /data/fifo /data/sub; readlink /data/link
+		cat /data/f /data/sub/g; echo changed >/data/f; ls -A /empty | wc -l'
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "/data tmpfs" ]
+	[ "${lines[1]}" = "/empty tmpfs" ]
+	[ "${lines[2]}" = "/data/f 1000:1000 640 regular file" ]
+	[ "${lines[3]}" = "/data/fifo 0:0 644 fifo" ]
+	[[ "${lines[4]}" == "/data/sub 0:0 755 directory" ]]
+	[ "${lines[5]}" = /etc/hostname ]
+	[ "${lines[6]}" = hello ]
+	[ "${lines[7]}" = deep ]
+	[ "${lines[8]}" = 0 ]
+	# the copy is the tmpfs's: the rootfs keeps its own
+	[ "$(cat "$d/f")" = hello ]
+}
+
+@test "tmpcopyup: a copy that does not fit fails naming the mount and the file" {
+	mkdir -p "$BUNDLE/rootfs/data"
+	head -c 3000000 /dev/zero >"$BUNDLE/rootfs/data/big"
+	add_mount /data tmpfs tmpfs tmpcopyup size=1m
+	run_in_container true
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"tmpcopyup: cannot copy /data/big: No space left on device"* ]]
+	[[ "$output" == *"mounts["* ]]
+	assert_no_leftovers
+}
+
 @test "mount options relatime noatime strictatime show in mountinfo" {
 	add_mount /mnt/relatime tmpfs tmpfs relatime
 	add_mount /mnt/noatime tmpfs tmpfs noatime

@@ -354,3 +354,13 @@ prun() {
 	run pm pod rm -f -t 0 "p$NAME"
 	[ "$status" -eq 0 ]
 }
+
+@test "podman: --tmpfs starts with what the image has there (tmpcopyup)" {
+	run prun --rm --tmpfs /etc "$IMAGE" sh -c 'grep " /etc " /proc/mounts | cut -d" " -f3
+		grep -c "^root:" /etc/passwd'
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = tmpfs ]
+	[ "${lines[1]}" = 1 ]
+	run prun --rm --tmpfs /etc:notmpcopyup "$IMAGE" sh -c 'ls -A /etc | grep -c passwd'
+	[ "$output" = 0 ]
+}

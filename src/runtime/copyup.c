@@ -1,0 +1,179 @@
+/*
+ * The `tmpcopyup` mount option (runc's, which podman puts on every --tmpfs): a
+ * new tmpfs starts with a copy of what its mount point held in the rootfs.
+ *
+ * The rootfs is the container's to shape, so nothing in it is trusted: every
+ * name is opened relative to its directory's fd with O_NOFOLLOW, symlinks are
+ * copied as links and never followed, and fifos and devices are made anew with
+ * mknod, never opened. Owners, modes and times come along; xattrs do not.
+ */
+#include "internal.h"
+#include "common/cleanup.h"
+#include "common/error.h"
+#include "common/fsutil.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/openat2.h>
+#include <string.h>
+#include <sys/sendfile.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define COPYUP_MAX_DEPTH 128
+
+struct copyup {
+	const char *where; /* mounts[N] */
+	char path[PATH_MAX];
+};
+
+static int fail(struct copyup *cu, const char *what)
+{
+	return herr_sys("%s: tmpcopyup: %s %s", cu->where, what, cu->path);
+}
+
+static int copy_data(int in, int out)
+{
+	for (;;) {
+		ssize_t n = sendfile(out, in, NULL, 1 << 20);
+		if (n == 0)
+			return 0;
+		if (n > 0)
+			continue;
+		if (errno == EINTR)
+			continue;
+		if (errno != EINVAL && errno != ENOSYS)
+			return -1;
+		/* Not a pair sendfile() takes: plain reads and writes. */
+		char buf[65536];
+		for (;;) {
+			ssize_t r = read(in, buf, sizeof(buf));
+			if (r == 0)
+				return 0;
+			if (r < 0) {
+				if (errno == EINTR)
+					continue;
+				return -1;
+			}
+			for (ssize_t off = 0; off < r;) {
+				ssize_t w = write(out, buf + off, (size_t)(r - off));
+				if (w < 0 && errno != EINTR)
+					return -1;
+				off += w > 0 ? w : 0;
+			}
+		}
+	}
+}
+
+/* Owner, then mode (chown clears the set-id bits), then times. */
+static int set_meta(int dst, const char *name, const struct stat *st, bool is_link)
+{
+	int nofollow = AT_SYMLINK_NOFOLLOW;
+	/* EINVAL: an owner this user namespace does not map; the copy stays ours. */
+	if (fchownat(dst, name, st->st_uid, st->st_gid, nofollow) < 0 && errno != EINVAL)
+		return -1;
+	if (!is_link && fchmodat(dst, name, st->st_mode & 07777, 0) < 0)
+		return -1;
+	struct timespec t[2] = {st->st_atim, st->st_mtim};
+	return utimensat(dst, name, t, nofollow);
+}
+
+static int copy_dir(struct copyup *cu, int src, int dst, int depth);
+
+static int copy_entry(struct copyup *cu, int src, int dst, const char *name, int depth)
+{
+	struct stat st;
+	if (fstatat(src, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return fail(cu, "cannot stat");
+	switch (st.st_mode & S_IFMT) {
+	case S_IFDIR: {
+		if (mkdirat(dst, name, 0700) < 0)
+			return fail(cu, "cannot create");
+		_cleanup_close_ int s =
+		    openat(src, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		_cleanup_close_ int d =
+		    openat(dst, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (s < 0 || d < 0)
+			return fail(cu, "cannot open");
+		int r = copy_dir(cu, s, d, depth + 1);
+		if (r < 0)
+			return r;
+		break;
+	}
+	case S_IFREG: {
+		_cleanup_close_ int in = openat(src, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (in < 0)
+			return fail(cu, "cannot open");
+		_cleanup_close_ int out =
+		    openat(dst, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (out < 0)
+			return fail(cu, "cannot create");
+		if (copy_data(in, out) < 0)
+			return fail(cu, "cannot copy");
+		break;
+	}
+	case S_IFLNK: {
+		char target[PATH_MAX];
+		ssize_t n = readlinkat(src, name, target, sizeof(target) - 1);
+		if (n < 0)
+			return fail(cu, "cannot read the link");
+		target[n] = 0;
+		if (symlinkat(target, dst, name) < 0)
+			return fail(cu, "cannot create");
+		break;
+	}
+	default: /* fifos, sockets and devices: made, never opened */
+		if (mknodat(dst, name, st.st_mode, st.st_rdev) < 0)
+			return fail(cu, "cannot create");
+		break;
+	}
+	if (set_meta(dst, name, &st, S_ISLNK(st.st_mode)) < 0)
+		return fail(cu, "cannot set the owner, mode or times of");
+	return 0;
+}
+
+static int copy_dir(struct copyup *cu, int src, int dst, int depth)
+{
+	if (depth > COPYUP_MAX_DEPTH)
+		return herr_set(ELOOP, "%s: tmpcopyup: %s is more than %d directories deep",
+				cu->where, cu->path, COPYUP_MAX_DEPTH);
+	int fd = dup(src);
+	if (fd < 0)
+		return fail(cu, "cannot read");
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return fail(cu, "cannot read");
+	}
+	_cleanup_closedir_ DIR *dir = d;
+	size_t len = strlen(cu->path);
+	struct dirent *e;
+	while ((errno = 0, e = readdir(dir))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		if (len + 1 + strlen(e->d_name) >= sizeof(cu->path))
+			return herr_set(ENAMETOOLONG, "%s: tmpcopyup: a path under %s is too long",
+					cu->where, cu->path);
+		snprintf(cu->path + len, sizeof(cu->path) - len, "/%s", e->d_name);
+		int r = copy_entry(cu, src, dst, e->d_name, depth);
+		cu->path[len] = 0;
+		if (r < 0)
+			return r;
+	}
+	return errno ? fail(cu, "cannot read") : 0;
+}
+
+int mounts_copyup(int rootfd, const char *dest, int mfd, const char *where)
+{
+	_cleanup_close_ int src =
+	    fs_openat2(rootfd, dest, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0, RESOLVE_IN_ROOT);
+	if (src == -ENOENT)
+		return 0; /* nothing there yet: nothing to copy */
+	if (src < 0)
+		return herr_set(-src, "%s: tmpcopyup: %s: %s", where, dest, strerror(-src));
+	struct copyup cu = {.where = where};
+	snprintf(cu.path, sizeof(cu.path), "%s", strcmp(dest, "/") ? dest : "");
+	return copy_dir(&cu, src, mfd, 0);
+}
