@@ -18,6 +18,7 @@
 #include <limits.h>
 #include <linux/openat2.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -165,7 +166,7 @@ static int copy_dir(struct copyup *cu, int src, int dst, int depth)
 	return errno ? fail(cu, "cannot read") : 0;
 }
 
-int mounts_copyup(int rootfd, const char *dest, int mfd, const char *where)
+static int copyup(int rootfd, const char *dest, int mfd, const char *where)
 {
 	_cleanup_close_ int src =
 	    fs_openat2(rootfd, dest, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0, RESOLVE_IN_ROOT);
@@ -176,4 +177,59 @@ int mounts_copyup(int rootfd, const char *dest, int mfd, const char *where)
 	struct copyup cu = {.where = where};
 	snprintf(cu.path, sizeof(cu.path), "%s", strcmp(dest, "/") ? dest : "");
 	return copy_dir(&cu, src, mfd, 0);
+}
+
+static bool has_mode_option(const char *data)
+{
+	for (const char *p = data; p && *p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL)
+		if (!strncmp(p, "mode=", 5))
+			return true;
+	return false;
+}
+
+/* The mode of the directory the tmpfs goes on, or 0 if there is none. */
+static mode_t mountpoint_mode(int rootfd, const char *dest)
+{
+	_cleanup_close_ int fd =
+	    fs_openat2(rootfd, dest, O_PATH | O_DIRECTORY | O_CLOEXEC, 0, RESOLVE_IN_ROOT);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return 0;
+	return st.st_mode & 07777;
+}
+
+static int set_ro(int mfd, bool ro, const char *where)
+{
+	struct mount_attr a = {.attr_set = ro ? MOUNT_ATTR_RDONLY : 0,
+			       .attr_clr = ro ? 0 : MOUNT_ATTR_RDONLY};
+	if (mount_setattr(mfd, "", AT_EMPTY_PATH, &a, sizeof(a)) < 0)
+		return herr_sys("%s: cannot make the tmpfs %s", where,
+				ro ? "read-only" : "writable");
+	return 0;
+}
+
+/*
+ * A tmpfs on an existing directory takes that directory's mode unless the
+ * options give one (as runc 1.2: a directory the image keeps at 0750 does not
+ * become 1777), and with tmpcopyup its contents. Done on the detached mount,
+ * writable for the time it takes even if it is to be read-only.
+ */
+int mounts_tmpfs_from_mountpoint(int rootfd, const struct oci_mount *m, int mfd, const char *where)
+{
+	mode_t mode = has_mode_option(m->data) ? 0 : mountpoint_mode(rootfd, m->destination);
+	if (!mode && !m->tmpcopyup)
+		return 0;
+	bool ro = m->flags & MS_RDONLY;
+	int r = ro ? set_ro(mfd, false, where) : 0;
+	if (r >= 0 && mode) {
+		_cleanup_close_ int root = openat(mfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (root < 0 || fchmod(root, mode) < 0)
+			r = herr_sys("%s: cannot give the tmpfs the mode of %s", where,
+				     m->destination);
+	}
+	if (r >= 0 && m->tmpcopyup)
+		r = copyup(rootfd, m->destination, mfd, where);
+	if (r >= 0 && ro)
+		r = set_ro(mfd, true, where);
+	return r;
 }

@@ -207,7 +207,8 @@ static int bind_tree(struct create_ctx *c, size_t i, const struct oci_mount *m, 
 }
 
 int mounts_cgroup(struct create_ctx *c, const struct oci_mount *m, int rootfd, const char *where);
-int mounts_copyup(int rootfd, const char *dest, int mfd, const char *where); /* copyup.c */
+int mounts_tmpfs_from_mountpoint(int rootfd, const struct oci_mount *m, int mfd,
+				 const char *where); /* copyup.c */
 
 static int do_mount(struct create_ctx *c, size_t i, int rootfd, const char *where)
 {
@@ -231,9 +232,8 @@ static int do_mount(struct create_ctx *c, size_t i, int rootfd, const char *wher
 	}
 	if (mfd < 0)
 		return mfd;
-	/* As runc: only a tmpfs copies up. */
-	if (m->tmpcopyup && !m->bind && !strcmp(type, "tmpfs")) {
-		int r = mounts_copyup(rootfd, m->destination, mfd, where);
+	if (!m->bind && !strcmp(type, "tmpfs")) {
+		int r = mounts_tmpfs_from_mountpoint(rootfd, m, mfd, where);
 		if (r < 0)
 			return r;
 	}

@@ -321,6 +321,24 @@ lacks_opt() {
 	assert_no_leftovers
 }
 
+@test "a tmpfs on a directory takes its mode, unless mode= is given; ro tmpcopyup" {
+	mkdir -m 750 "$BUNDLE/rootfs/locked" "$BUNDLE/rootfs/given" "$BUNDLE/rootfs/rocopy"
+	echo kept >"$BUNDLE/rootfs/rocopy/f"
+	add_mount /locked tmpfs tmpfs size=1m
+	add_mount /given tmpfs tmpfs mode=1700
+	add_mount /fresh tmpfs tmpfs
+	add_mount /rocopy tmpfs tmpfs ro tmpcopyup
+	run_in_container sh -c 'stat -c "%n %a" /locked /given /fresh /rocopy; cat /rocopy/f
+		touch /rocopy/x 2>&1 || true'
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "/locked 750" ]
+	[ "${lines[1]}" = "/given 1700" ]
+	[ "${lines[2]}" = "/fresh 1777" ]
+	[ "${lines[3]}" = "/rocopy 750" ]
+	[ "${lines[4]}" = kept ]
+	[[ "${lines[5]}" == *"Read-only file system"* ]]
+}
+
 @test "mount options relatime noatime strictatime show in mountinfo" {
 	add_mount /mnt/relatime tmpfs tmpfs relatime
 	add_mount /mnt/noatime tmpfs tmpfs noatime
