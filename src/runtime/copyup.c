@@ -39,31 +39,25 @@ static int copy_data(int in, int out)
 {
 	for (;;) {
 		ssize_t n = sendfile(out, in, NULL, 1 << 20);
+		if (n > 0 || (n < 0 && errno == EINTR))
+			continue;
 		if (n == 0)
 			return 0;
-		if (n > 0)
-			continue;
-		if (errno == EINTR)
-			continue;
 		if (errno != EINVAL && errno != ENOSYS)
 			return -1;
-		/* Not a pair sendfile() takes: plain reads and writes. */
-		char buf[65536];
-		for (;;) {
-			ssize_t r = read(in, buf, sizeof(buf));
-			if (r == 0)
-				return 0;
-			if (r < 0) {
-				if (errno == EINTR)
-					continue;
-				return -1;
-			}
-			for (ssize_t off = 0; off < r;) {
-				ssize_t w = write(out, buf + off, (size_t)(r - off));
-				if (w < 0 && errno != EINTR)
-					return -1;
-				off += w > 0 ? w : 0;
-			}
+		break; /* not a pair sendfile() takes: plain reads and writes */
+	}
+	char buf[65536];
+	for (;;) {
+		ssize_t n = read(in, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return (int)n;
+		int r = fs_write_all(out, buf, (size_t)n);
+		if (r < 0) {
+			errno = -r;
+			return -1;
 		}
 	}
 }
@@ -166,14 +160,8 @@ static int copy_dir(struct copyup *cu, int src, int dst, int depth)
 	return errno ? fail(cu, "cannot read") : 0;
 }
 
-static int copyup(int rootfd, const char *dest, int mfd, const char *where)
+static int copyup(int src, const char *dest, int mfd, const char *where)
 {
-	_cleanup_close_ int src =
-	    fs_openat2(rootfd, dest, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0, RESOLVE_IN_ROOT);
-	if (src == -ENOENT)
-		return 0; /* nothing there yet: nothing to copy */
-	if (src < 0)
-		return herr_set(-src, "%s: tmpcopyup: %s: %s", where, dest, strerror(-src));
 	struct copyup cu = {.where = where};
 	snprintf(cu.path, sizeof(cu.path), "%s", strcmp(dest, "/") ? dest : "");
 	return copy_dir(&cu, src, mfd, 0);
@@ -181,21 +169,10 @@ static int copyup(int rootfd, const char *dest, int mfd, const char *where)
 
 static bool has_mode_option(const char *data)
 {
-	for (const char *p = data; p && *p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL)
+	for (const char *p = data; p; p = strchr(p, ','), p = p ? p + 1 : NULL)
 		if (!strncmp(p, "mode=", 5))
 			return true;
 	return false;
-}
-
-/* The mode of the directory the tmpfs goes on, or 0 if there is none. */
-static mode_t mountpoint_mode(int rootfd, const char *dest)
-{
-	_cleanup_close_ int fd =
-	    fs_openat2(rootfd, dest, O_PATH | O_DIRECTORY | O_CLOEXEC, 0, RESOLVE_IN_ROOT);
-	struct stat st;
-	if (fd < 0 || fstat(fd, &st) < 0)
-		return 0;
-	return st.st_mode & 07777;
 }
 
 static int set_ro(int mfd, bool ro, const char *where)
@@ -216,19 +193,28 @@ static int set_ro(int mfd, bool ro, const char *where)
  */
 int mounts_tmpfs_from_mountpoint(int rootfd, const struct oci_mount *m, int mfd, const char *where)
 {
-	mode_t mode = has_mode_option(m->data) ? 0 : mountpoint_mode(rootfd, m->destination);
-	if (!mode && !m->tmpcopyup)
+	bool want_mode = !has_mode_option(m->data);
+	if (!want_mode && !m->tmpcopyup)
 		return 0;
+	_cleanup_close_ int src = fs_openat2(
+	    rootfd, m->destination, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0, RESOLVE_IN_ROOT);
+	if (src == -ENOENT || src == -ENOTDIR)
+		return 0; /* nothing there yet: no mode, nothing to copy */
+	if (src < 0)
+		return herr_set(-src, "%s: %s: %s", where, m->destination, strerror(-src));
+	struct stat st;
+	if (want_mode && fstat(src, &st) < 0)
+		return herr_sys("%s: stat %s", where, m->destination);
 	bool ro = m->flags & MS_RDONLY;
 	int r = ro ? set_ro(mfd, false, where) : 0;
-	if (r >= 0 && mode) {
+	if (r >= 0 && want_mode) {
 		_cleanup_close_ int root = openat(mfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (root < 0 || fchmod(root, mode) < 0)
+		if (root < 0 || fchmod(root, st.st_mode & 07777) < 0)
 			r = herr_sys("%s: cannot give the tmpfs the mode of %s", where,
 				     m->destination);
 	}
 	if (r >= 0 && m->tmpcopyup)
-		r = copyup(rootfd, m->destination, mfd, where);
+		r = copyup(src, m->destination, mfd, where);
 	if (r >= 0 && ro)
 		r = set_ro(mfd, true, where);
 	return r;

@@ -79,6 +79,13 @@ static int fs_config(int fsfd, const char *opt, const char *where)
 		char log[256];
 		int e = errno;
 		fs_log(fsfd, log, sizeof(log));
+		/*
+		 * runc passes acl/noacl as MS_POSIXACL, which a filesystem that
+		 * decides on ACLs itself (tmpfs) ignores: so do we, where it does not
+		 * take them as options (ext4 does).
+		 */
+		if (e == EINVAL && (!strcmp(opt, "acl") || !strcmp(opt, "noacl")))
+			return 0;
 		errno = e;
 		return herr_sys("%s: option \"%s\"%s%s", where, opt, *log ? ": " : "",
 				log + (*log ? 2 : 0));
@@ -108,26 +115,9 @@ int mounts_new_fs(const char *type, const char *source, const char *data, unsign
 	if (data) {
 		_cleanup_free_ char *copy = strdup(data);
 		char *save = NULL;
-		for (char *o = strtok_r(copy, ",", &save); o; o = strtok_r(NULL, ",", &save)) {
-			/*
-			 * runc passes acl/noacl as MS_POSIXACL, which a filesystem that
-			 * decides on ACLs itself (tmpfs) ignores: so do we, where it
-			 * does not take them as options (ext4 does).
-			 */
-			if (!strcmp(o, "acl") || !strcmp(o, "noacl")) {
-				if (fsconfig(fsfd, FSCONFIG_SET_FLAG, o, NULL, 0) == 0)
-					continue;
-				char log[256];
-				int e = errno;
-				fs_log(fsfd, log, sizeof(log)); /* drained either way */
-				if (e == EINVAL)
-					continue;
-				errno = e;
-				return herr_sys("%s: option \"%s\"", where, o);
-			}
+		for (char *o = strtok_r(copy, ",", &save); o; o = strtok_r(NULL, ",", &save))
 			if (fs_config(fsfd, o, where) < 0)
 				return -herr_code();
-		}
 	}
 	if (fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) {
 		char log[256];
